@@ -1,0 +1,99 @@
+# Two commands do everything: `make run` (demo pipeline end to end) and
+# `make test` (every check). See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+
+# Where identified data lives (default: git-ignored ./warehouse). Point it
+# outside the checkout for real data: make run DROP=/secure/drop WAREHOUSE=/secure/wh
+WAREHOUSE ?= $(CURDIR)/warehouse
+# An agency drop to load; empty = generate a demo drop into $(WAREHOUSE)/demo_drop.
+DROP ?=
+# Demo drop size and shape.
+STUDENTS ?= 20000
+YEARS ?= 2021-2024
+SEED ?= 20261203
+NOISE ?= default
+
+WAREHOUSE_ABS := $(abspath $(WAREHOUSE))
+DEMO_DROP := $(WAREHOUSE_ABS)/demo_drop
+DROP_DIR := $(if $(DROP),$(abspath $(DROP)),$(DEMO_DROP))
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DATASHARE_WAREHOUSE := $(WAREHOUSE_ABS)
+export DBT_TARGET_PATH := $(WAREHOUSE_ABS)/dbt/target
+export DBT_LOG_PATH := $(WAREHOUSE_ABS)/dbt/logs
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+# Generated demo data is built under the named demo key (outputs are marked so);
+# a real drop needs DATASHARE_RESEARCH_KEY from the environment.
+ifeq ($(DROP),)
+export DATASHARE_RESEARCH_KEY ?= demo-key-not-for-real-data
+endif
+
+DBT := $(BIN)/dbt
+DATASHARE := $(BIN)/datashare
+
+.PHONY: help install run pipeline generate load build test pytest dbt-ci lint sources bench clean
+
+help:
+	@echo "make run   [DROP=DIR] [WAREHOUSE=DIR]  install, (generate,) load, build, test, publish, summarize"
+	@echo "make test                             every check: pytest, dbt build on a small drop, sqlfluff"
+	@echo "make bench                            statewide-scale benchmarks (prints figures)"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip==26.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	touch $@
+
+run: install
+	@mkdir -p $(WAREHOUSE_ABS)
+	@if [ -z "$(DROP)" ]; then \
+		echo "== generating a demo drop ($(STUDENTS) students a year, $(YEARS)) into $(DEMO_DROP)"; \
+		rm -rf $(DEMO_DROP) && $(DATASHARE) generate --out $(DEMO_DROP) --students $(STUDENTS) \
+			--years $(YEARS) --seed $(SEED) --noise $(NOISE); \
+	fi
+	$(MAKE) --no-print-directory pipeline DROP_DIR=$(DROP_DIR)
+
+# load -> build -> publish on an existing warehouse (DROP_DIR given).
+pipeline:
+	@echo "== loading $(DROP_DIR)"
+	$(DATASHARE) load $(DROP_DIR)
+	@echo "== building and testing every model"
+	$(DBT) seed --quiet
+	$(DBT) build
+
+# Checks -------------------------------------------------------------------
+
+CI_WAREHOUSE := $(CURDIR)/build/ci-warehouse
+
+test: install
+	$(MAKE) --no-print-directory pytest
+	$(MAKE) --no-print-directory dbt-ci
+	$(MAKE) --no-print-directory lint
+
+pytest:
+	$(BIN)/pytest
+
+# dbt build (models + tests) on a small generated drop, in a throw-away warehouse.
+dbt-ci:
+	rm -rf $(CI_WAREHOUSE)
+	$(MAKE) --no-print-directory run WAREHOUSE=$(CI_WAREHOUSE) STUDENTS=3000 YEARS=2022-2024 \
+		DATASHARE_RESEARCH_KEY=demo-key-not-for-real-data
+
+lint:
+	$(DATASHARE) contract check
+	$(BIN)/sqlfluff lint models tests macros
+
+# Rewrite the dbt source definitions from the extract contract.
+sources: install
+	$(DATASHARE) contract sources
+
+clean:
+	rm -rf build target logs
