@@ -20,8 +20,9 @@ SEED ?= 20261203
 NOISE ?= default
 
 WAREHOUSE_ABS := $(abspath $(WAREHOUSE))
-DEMO_DROP := $(WAREHOUSE_ABS)/demo_drop
-DROP_DIR := $(if $(DROP),$(abspath $(DROP)),$(DEMO_DROP))
+# The generator writes <dir>/drop/*.csv and the ground truth beside it in <dir>/truth/.
+DEMO_DIR := $(WAREHOUSE_ABS)/demo
+DROP_DIR := $(if $(DROP),$(abspath $(DROP)),$(DEMO_DIR)/drop)
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DATASHARE_WAREHOUSE := $(WAREHOUSE_ABS)
@@ -55,19 +56,15 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 run: install
 	@mkdir -p $(WAREHOUSE_ABS)
 	@if [ -z "$(DROP)" ]; then \
-		echo "== generating a demo drop ($(STUDENTS) students a year, $(YEARS)) into $(DEMO_DROP)"; \
-		rm -rf $(DEMO_DROP) && $(DATASHARE) generate --out $(DEMO_DROP) --students $(STUDENTS) \
+		echo "== generating a demo drop ($(STUDENTS) students a year, $(YEARS)) into $(DEMO_DIR)"; \
+		rm -rf $(DEMO_DIR) && $(DATASHARE) generate --out $(DEMO_DIR) --students $(STUDENTS) \
 			--years $(YEARS) --seed $(SEED) --noise $(NOISE); \
 	fi
 	$(MAKE) --no-print-directory pipeline DROP_DIR=$(DROP_DIR)
 
-# load -> build -> publish on an existing warehouse (DROP_DIR given).
+# load -> stage -> link -> build and test -> publish -> report (DROP_DIR given).
 pipeline:
-	@echo "== loading $(DROP_DIR)"
-	$(DATASHARE) load $(DROP_DIR)
-	@echo "== building and testing every model"
-	$(DBT) seed --quiet
-	$(DBT) build
+	$(DATASHARE) pipeline $(DROP_DIR) --warehouse $(WAREHOUSE_ABS)
 
 # Checks -------------------------------------------------------------------
 

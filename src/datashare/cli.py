@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("datashare.generate.cli", "write a synthetic extract drop (and its truth files)"),
     "load": ("datashare.load", "validate a drop and load it into the warehouse's raw schema"),
     "contract": ("datashare.contract_cli", "show the extract contract or write the dbt sources from it"),
+    "pipeline": ("datashare.pipeline", "load a drop, then build, test and publish everything"),
     "train-linkage": ("datashare.linkage.train", "estimate the record-linkage model on the loaded data"),
     "evaluate-linkage": ("datashare.linkage.evaluate", "measure linkage quality against a truth file"),
     "publish": ("datashare.publish", "write the published marts to Parquet and a BI-only DuckDB file"),
