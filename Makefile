@@ -92,5 +92,10 @@ lint:
 sources: install
 	$(DATASHARE) contract sources
 
+# Statewide-scale benchmark of the whole pipeline (1/4, 1/2, full scale, and a
+# one-year resubmission); prints figures and writes build/benchmark/benchmark.{json,md}.
+bench: install
+	$(DATASHARE) benchmark --workdir $(CURDIR)/build/benchmark
+
 clean:
 	rm -rf build target logs
