@@ -1,0 +1,203 @@
+"""Scoring with the saved model, and constrained clustering into persons.
+
+Called by the dbt Python models of models/matched (so scoring runs inside
+`dbt build`) and by the tests and the benchmark directly.
+
+Splink runs on its own in-memory DuckDB connection: dbt-duckdb hands Python
+models a cursor wrapper that Splink does not accept (the DuckDB connection is
+its `_cursor`), and Splink's many working tables should not land in the
+warehouse file. The identities go in as Arrow, the scored pairs come out as Arrow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from datashare.linkage import settings as S
+
+COMPARISON_NAMES = [c["output_column_name"] for c in S.COMPARISONS]
+
+
+class ModelMissingError(RuntimeError):
+    pass
+
+
+def load_model(model_path: Path) -> dict[str, Any]:
+    model_path = Path(model_path)
+    if not model_path.exists():
+        raise ModelMissingError(
+            f"no trained linkage model at {model_path}: run `datashare train-linkage` "
+            "(the pipeline does it after the staging build) before building models/matched"
+        )
+    model = json.loads(model_path.read_text(encoding="utf-8"))
+    # Scoring always uses the current blocking rules and retained columns of
+    # settings.py with the trained parameters (m, u, prior) of the file.
+    current = S.splink_settings()
+    for key in ("blocking_rules_to_generate_predictions", "additional_columns_to_retain",
+                "retain_matching_columns", "retain_intermediate_calculation_columns"):
+        model[key] = current[key]
+    return model
+
+
+def scoring_connection(memory_limit: str = "3GB", threads: int = 2):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"set memory_limit = '{memory_limit}'")
+    con.execute(f"set threads = {int(threads)}")
+    con.execute("set preserve_insertion_order = false")
+    return con
+
+
+def band_sql(probability: str) -> str:
+    return (
+        f"case when {probability} >= {S.AUTO_MATCH_PROBABILITY} then 'auto' "
+        f"when {probability} >= {S.REVIEW_MIN_PROBABILITY} then 'review' else 'none' end"
+    )
+
+
+def predict_pairs(con, features_table: str, model: dict[str, Any]):
+    """Score the candidate pairs of `features_table` (on `con`); return an Arrow table.
+
+    One row per scored pair of identities at or above SCORE_FLOOR_PROBABILITY:
+    both identity ids and system ids, match weight and probability, band, and
+    for each comparison its level (gamma_*) and match weight (mw_*, TF included).
+    """
+    from datashare.linkage.train import _linker
+
+    linker = _linker(con, features_table, model)
+    pred = linker.inference.predict(threshold_match_probability=S.SCORE_FLOOR_PROBABILITY,
+                                    warning_mode="never")
+    cols = {c.unquote().name for c in pred.columns}
+    per_comparison = []
+    for name in COMPARISON_NAMES:
+        tf = f" * coalesce(bf_tf_adj_{name}, 1)" if f"bf_tf_adj_{name}" in cols else ""
+        per_comparison.append(f"gamma_{name}")
+        per_comparison.append(f"log2(greatest(bf_{name}{tf}, 1e-300)) as mw_{name}")
+    sql = f"""
+        select
+            identity_id_l,
+            identity_id_r,
+            system_l,
+            system_id_l,
+            system_r,
+            system_id_r,
+            match_weight,
+            match_probability,
+            {band_sql('match_probability')} as match_band,
+            {', '.join(per_comparison)}
+        from {pred.physical_name}
+    """
+    return con.execute(sql).fetch_arrow_table()
+
+
+# ---------------------------------------------------------------------------
+# Clustering
+# ---------------------------------------------------------------------------
+
+METHOD_RANK = {"clerical": 0, "deterministic": 1, "probabilistic": 2}
+
+
+@dataclass(frozen=True)
+class Edge:
+    key_l: str  # 'SYSTEM:system_id'
+    key_r: str
+    probability: float | None
+    method: str  # clerical | deterministic | probabilistic
+
+
+def system_of(key: str) -> str:
+    return key.split(":", 1)[0]
+
+
+def person_key_for(members: Iterable[str]) -> str:
+    """Stable person key: a hash of the smallest member id (no agency id in clear)."""
+    return "PK" + hashlib.sha256(min(members).encode("utf-8")).hexdigest()[:20].upper()
+
+
+def cluster(nodes: Iterable[str], edges: Iterable[Edge], cannot_link: Iterable[tuple[str, str]] = (),
+            review_candidates: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Constrained greedy clustering of system ids into persons.
+
+    Edges are accepted in order: clerical matches, deterministic links, links
+    within a multi-id system (PED duplicates), then links between systems, each
+    group by falling probability. An edge is refused when the merged person
+    would hold two ids of a single-id system (CYFD, AOC), when it links two
+    systems and both sides already hold PED ids (a CYFD child links to one PED
+    person), or when a recorded 'no match' decision separates two members.
+    Returns one dict per node: system_id_key, person_key, link_method,
+    match_probability, match_band.
+    """
+    parent: dict[str, str] = {}
+    members: dict[str, set[str]] = {}
+    systems: dict[str, dict[str, int]] = {}
+    for node in nodes:
+        parent[node] = node
+        members[node] = {node}
+        systems[node] = {system_of(node): 1}
+    blocked: dict[str, set[str]] = {}
+    for a, b in cannot_link:
+        blocked.setdefault(a, set()).add(b)
+        blocked.setdefault(b, set()).add(a)
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def allowed(ra: str, rb: str, cross_system: bool) -> bool:
+        sa, sb = systems[ra], systems[rb]
+        for system in set(sa) & set(sb):
+            if system not in S.MULTI_ID_SYSTEMS or cross_system:
+                return False
+        small, large = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
+        for m in members[small]:
+            if blocked.get(m) and not blocked[m].isdisjoint(members[large]):
+                return False
+        return True
+
+    def phase(e: Edge) -> tuple:
+        within = system_of(e.key_l) == system_of(e.key_r)
+        group = METHOD_RANK[e.method] if e.method != "probabilistic" else (2 if within else 3)
+        return (group, -(e.probability or 0.0), e.key_l, e.key_r)
+
+    best: dict[str, tuple[int, float, str]] = {}
+    for e in sorted(edges, key=phase):
+        if e.key_l not in parent or e.key_r not in parent:
+            continue
+        ra, rb = find(e.key_l), find(e.key_r)
+        if ra != rb:
+            if not allowed(ra, rb, system_of(e.key_l) != system_of(e.key_r)):
+                continue
+            if len(members[ra]) < len(members[rb]):
+                ra, rb = rb, ra
+            parent[rb] = ra
+            members[ra] |= members.pop(rb)
+            for system, n in systems.pop(rb).items():
+                systems[ra][system] = systems[ra].get(system, 0) + n
+        prob = 1.0 if e.probability is None else e.probability
+        for k in (e.key_l, e.key_r):
+            cand = (METHOD_RANK[e.method], -prob, e.method)
+            if k not in best or cand < best[k]:
+                best[k] = cand
+
+    review = set(review_candidates)
+    keys = {root: person_key_for(ms) for root, ms in members.items()}
+    out = []
+    for node in parent:
+        root = find(node)
+        if len(members[root]) > 1 and node in best:
+            _, neg_prob, method = best[node]
+            band = "review" if method == "clerical" else "auto"
+            out.append({"system_id_key": node, "person_key": keys[root], "link_method": method,
+                        "match_probability": -neg_prob, "match_band": band})
+        else:
+            out.append({"system_id_key": node, "person_key": keys[root], "link_method": "unlinked",
+                        "match_probability": None,
+                        "match_band": "review" if node in review else "none"})
+    return out

@@ -1,0 +1,247 @@
+"""Every rule of the record linkage, in one readable place.
+
+Read this module top to bottom to know how a CYFD client, a PED student and an
+AOC party are found to be the same child:
+
+1. FEATURES: the columns built from the identity models (see features.py for
+   the SQL); each row is one identity (a name/birth-date version) of a system id.
+2. DETERMINISTIC rules: links that are certain and need no model.
+3. BLOCKING_RULES: which pairs of identities the model scores at all.
+4. COMPARISONS: how each pair is compared, level by level (Splink).
+5. TRAINING: how the model's parameters are estimated (`datashare train-linkage`).
+6. THRESHOLDS: which probability auto-links, which goes to clerical review.
+7. CLUSTERING: at most one id of CYFD and one of AOC per person; a CYFD or AOC
+   id links to at most one PED person (one-to-one between systems); several PED
+   ids can be one person (PED issued duplicate ids).
+
+Nothing else in the project restates these numbers; the dbt models and the
+docs (docs/linkage.md) refer to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# ---------------------------------------------------------------------------
+# 6. Thresholds (match probability of the best pair of identities of two ids)
+# ---------------------------------------------------------------------------
+
+#: At or above: linked automatically ('auto' band).
+AUTO_MATCH_PROBABILITY = 0.95
+#: At or above (and below AUTO): clerical review band; undecided pairs stay
+#: separate persons. Below: not a candidate ('none').
+REVIEW_MIN_PROBABILITY = 0.50
+#: Pairs scored by the model are kept from this probability on (the review
+#: queue and quality diagnostics use them).
+SCORE_FLOOR_PROBABILITY = REVIEW_MIN_PROBABILITY
+
+# ---------------------------------------------------------------------------
+# 7. Clustering constraints
+# ---------------------------------------------------------------------------
+
+#: Systems whose ids may be several per person (duplicate ids), merged only by
+#: links within the system. Other systems hold at most one id per person.
+MULTI_ID_SYSTEMS = ("PED",)
+SYSTEMS = ("CYFD", "PED", "AOC")
+
+# ---------------------------------------------------------------------------
+# Which pairs are ever compared: different ids, and within one system only
+# where that system issues duplicate ids (PED). Appended to every blocking
+# rule, training or scoring.
+# ---------------------------------------------------------------------------
+
+PAIR_SCOPE = (
+    "l.system_id_key <> r.system_id_key "
+    "and (l.system <> r.system or l.system = 'PED')"
+)
+
+
+def scoped(rule: str) -> str:
+    """A blocking rule restricted to the pairs the linkage is about."""
+    return f"({rule}) and {PAIR_SCOPE}"
+
+
+# ---------------------------------------------------------------------------
+# 3. Blocking rules for scoring: a pair is scored if ANY rule holds. Each rule
+#    lets one or two fields be wrong while the others agree exactly.
+# ---------------------------------------------------------------------------
+
+BLOCKING_RULES: list[str] = [scoped(r) for r in [
+    # names (any spelling variant) + birth date exact
+    "l.birth_date = r.birth_date and l.first_name_canonical = r.first_name_canonical",
+    "l.birth_date = r.birth_date and l.last_name_first_token = r.last_name_first_token",
+    "l.birth_date = r.birth_date and l.last_name_last_token = r.last_name_last_token",
+    "l.birth_date = r.birth_date and l.first_name_std = r.last_name_first_token",
+    # birth date wrong (typo, day/month swap): names agree
+    "l.first_name_canonical = r.first_name_canonical and l.last_name_first_token = r.last_name_first_token",
+    "l.first_name_canonical = r.first_name_canonical and l.last_name_last_token = r.last_name_last_token",
+    # first and last name swapped
+    "l.first_name_std = r.last_name_std and l.last_name_std = r.first_name_std",
+    # a name typo and a birth date error together
+    "l.birth_year = r.birth_year and l.first_name_prefix = r.first_name_prefix "
+    "and l.last_name_prefix = r.last_name_prefix",
+    "l.birth_year = r.birth_year and l.birth_month = r.birth_day and l.birth_day = r.birth_month",
+    # SSN
+    "l.ssn = r.ssn",
+]]
+
+# ---------------------------------------------------------------------------
+# 4. Comparisons. Column names carry Splink's _l/_r suffixes. No separate sex
+#    comparison: sex is already carried by the first name and a second,
+#    correlated comparison double-counts it.
+# ---------------------------------------------------------------------------
+
+_FIRST_SWAPPED = "first_name_std_l = last_name_std_r and last_name_std_l = first_name_std_r"
+
+
+def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, **extra}
+
+
+def _null(column: str) -> dict[str, Any]:
+    return _level(f"{column}_l is null or {column}_r is null", f"{column} missing", is_null_level=True)
+
+
+_ELSE = _level("ELSE", "all other")
+
+COMPARISONS: list[dict[str, Any]] = [
+    {
+        "output_column_name": "first_name",
+        "comparison_description": "first name: exact, nickname, swapped with last, typo, similar",
+        "comparison_levels": [
+            _null("first_name_std"),
+            _level("first_name_std_l = first_name_std_r", "exact",
+                   tf_adjustment_column="first_name_std", tf_adjustment_weight=1.0),
+            _level("first_name_canonical_l = first_name_canonical_r", "same name (nickname)"),
+            _level(_FIRST_SWAPPED, "first and last swapped"),
+            _level("damerau_levenshtein(first_name_std_l, first_name_std_r) <= 1 "
+                   "or jaro_winkler_similarity(first_name_std_l, first_name_std_r) >= 0.94",
+                   "one-character typo / JW >= 0.94"),
+            _level("first_name_std_l = middle_name_std_r or middle_name_std_l = first_name_std_r",
+                   "first name is the other's middle name"),
+            _level("jaro_winkler_similarity(first_name_canonical_l, first_name_canonical_r) >= 0.85",
+                   "similar (JW >= 0.85)"),
+            _ELSE,
+        ],
+    },
+    {
+        "output_column_name": "last_name",
+        "comparison_description": "last name: exact (TF-adjusted), swapped, compound surname, typo",
+        "comparison_levels": [
+            _null("last_name_std"),
+            _level("last_name_std_l = last_name_std_r", "exact",
+                   tf_adjustment_column="last_name_std", tf_adjustment_weight=1.0),
+            _level("last_name_joined_l = last_name_joined_r", "same without spaces/hyphens"),
+            _level(_FIRST_SWAPPED, "first and last swapped"),
+            _level("list_has_any(last_name_tokens_l, last_name_tokens_r)",
+                   "shares a surname token (compound surname)"),
+            _level("damerau_levenshtein(last_name_std_l, last_name_std_r) <= 1 "
+                   "or jaro_winkler_similarity(last_name_std_l, last_name_std_r) >= 0.94",
+                   "one-character typo / JW >= 0.94"),
+            _level("jaro_winkler_similarity(last_name_std_l, last_name_std_r) >= 0.85",
+                   "similar (JW >= 0.85)"),
+            _ELSE,
+        ],
+    },
+    {
+        "output_column_name": "birth_date",
+        "comparison_description": "birth date: exact, day/month swapped, one-character typo, near",
+        "comparison_levels": [
+            _null("birth_date"),
+            _level("birth_date_l = birth_date_r", "exact"),
+            _level("birth_year_l = birth_year_r and birth_month_l = birth_day_r "
+                   "and birth_day_l = birth_month_r", "day and month swapped"),
+            _level("damerau_levenshtein(birth_date_text_l, birth_date_text_r) <= 1",
+                   "one-character typo"),
+            _level("abs(date_diff('day', birth_date_l, birth_date_r)) <= 31", "within a month"),
+            _level("abs(date_diff('day', birth_date_l, birth_date_r)) <= 366", "within a year"),
+            _ELSE,
+        ],
+    },
+    {
+        "output_column_name": "ssn",
+        "comparison_description": "SSN where both have one: exact, one-character typo, last four",
+        "comparison_levels": [
+            _null("ssn"),
+            _level("ssn_l = ssn_r", "exact"),
+            _level("damerau_levenshtein(ssn_l, ssn_r) <= 1", "one-character typo"),
+            _level("ssn_last4_l = ssn_last4_r", "same last four digits"),
+            _ELSE,
+        ],
+    },
+    {
+        "output_column_name": "middle_name",
+        "comparison_description": "middle name where both have one: exact, initial",
+        "comparison_levels": [
+            _null("middle_name_std"),
+            _level("middle_name_std_l = middle_name_std_r", "exact"),
+            _level("left(middle_name_std_l, 1) = left(middle_name_std_r, 1)", "same initial"),
+            _ELSE,
+        ],
+    },
+]
+
+#: Columns kept on scored pairs for the review queue (besides Splink's own).
+ADDITIONAL_COLUMNS_TO_RETAIN = ["system", "system_id", "system_id_key", "identity_source"]
+
+
+def splink_settings() -> dict[str, Any]:
+    """The Splink settings dictionary (untrained)."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "identity_id",
+        "probability_two_random_records_match": 1e-6,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": r, "sql_dialect": "duckdb"} for r in BLOCKING_RULES
+        ],
+        "comparisons": COMPARISONS,
+        "additional_columns_to_retain": ADDITIONAL_COLUMNS_TO_RETAIN,
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": True,
+        "max_iterations": 25,
+        "em_convergence": 0.0001,
+    }
+
+
+# ---------------------------------------------------------------------------
+# 5. Training (`datashare train-linkage`)
+# ---------------------------------------------------------------------------
+
+#: Pairs almost surely the same child: used to estimate the share of random
+#: pairs that match (the model's prior), with this assumed recall.
+PRIOR_RULES = [
+    scoped("l.first_name_std = r.first_name_std and l.last_name_std = r.last_name_std "
+           "and l.birth_date = r.birth_date"),
+]
+PRIOR_RECALL = 0.75
+#: Random pairs sampled to estimate u (how often fields agree by chance).
+U_MAX_PAIRS = 2_000_000
+#: EM passes. Each blocks on some fields and thereby estimates only the
+#: OTHER comparisons, so a field is never trained on pairs pre-selected to
+#: agree on it. Blocking on names alone makes EM believe that every pair of
+#: common-name children matches; blocking on birth date trains the names.
+EM_PASSES = [
+    scoped("l.birth_date = r.birth_date"),
+    scoped("l.first_name_canonical = r.first_name_canonical and l.last_name_std = r.last_name_std"),
+]
+#: After training, no level's m probability is left below this floor (then
+#: each comparison's m are renormalised). EM drives levels it rarely sees to
+#: m ~ 0 (match weight -50 and worse), which would veto a link on one
+#: unlucky field; the floor caps any single level at about -10.
+M_PROBABILITY_FLOOR = 1e-3
+#: Each EM pass uses at most about this many blocked pairs (Splink samples
+#: records by hash), which keeps training time flat at statewide scale.
+EM_MAX_PAIRS = 3_000_000
+
+# ---------------------------------------------------------------------------
+# 2. Deterministic rules (models/matched/int_linkage__deterministic_pairs.sql
+#    implements them; listed here for the docs and the evaluation)
+# ---------------------------------------------------------------------------
+
+DETERMINISTIC_RULES = {
+    "ssn_birth_date": "same 9-digit SSN and same birth date",
+    "unique_full_identity": (
+        "same standardized first, middle (when both have one) and last name, birth date and sex, "
+        "and no other id of either system carries that identity"
+    ),
+}
