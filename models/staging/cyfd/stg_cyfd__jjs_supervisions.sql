@@ -1,0 +1,45 @@
+with source as (
+    select * from {{ source('cyfd', 'cyfd_jjs_supervision') }}
+),
+
+counties as (
+    select * from {{ ref('nm_counties') }}
+),
+
+cleaned as (
+    select
+        {{ clean_text('source.supervision_id') }} as supervision_id,
+        {{ clean_text('source.person_id') }} as person_id,
+        {{ clean_code('source.supervision_type') }} as supervision_type,
+        cast(source.start_date as date) as start_date,
+        cast(source.end_date as date) as end_date,
+        {{ clean_code('source.county_fips') }} as county_fips,
+        source._drop_id,
+        source._source_file,
+        source._line_number,
+        source._loaded_at
+    from source
+),
+
+final as (
+    select
+        cleaned.supervision_id,
+        cleaned.person_id,
+        cleaned.supervision_type,
+        cleaned.start_date,
+        cleaned.end_date,
+        cleaned.county_fips,
+        counties.county_name,
+        counties.judicial_district,
+        cleaned.end_date is null as is_ongoing,
+        {{ is_before('cleaned.end_date', 'cleaned.start_date') }} as is_end_before_start,
+        cleaned._drop_id,
+        cleaned._source_file,
+        cleaned._line_number,
+        cleaned._loaded_at
+    from cleaned
+    left join counties
+        on cleaned.county_fips = counties.county_fips
+)
+
+select * from final
