@@ -1,0 +1,401 @@
+"""The HTML research report: drawn from the published mart only, complete, faithful, and leak-free.
+
+Two kinds of test:
+- on the real pipeline output (`built_warehouse`): the report the pipeline
+  rendered from `published/` has a section and charts for every domain and
+  measure, every chart's embedded data equals the corresponding rows of
+  `published_outcomes` (read here independently), suppressed cells appear as
+  "suppressed" and carry no number anywhere, every n quoted is a published
+  denominator, and nothing is fetched from the network;
+- on a small published mart written here into a real DuckDB file: rendering
+  is deterministic, banded and suppressed cells are shown as such, the header
+  reads the publish manifest, and the command writes DIR/report.html.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from datashare.report import render_report
+from datashare.report.data import COLUMNS, KEY_COLUMNS, NUMBER_COLUMNS
+from datashare.report.layout import DOMAINS, MEASURES
+
+RESEARCH_DESIGN_MEASURES = {
+    "special_ed_rate", "gifted_rate", "english_learner_rate", "section_504_rate", "mobility_rate",
+    "schools_attended_mean", "retention_rate", "graduation_rate_4yr", "dropout_rate", "attendance_rate",
+    "chronic_absence_rate", "excessive_absence_rate", "habitual_truancy_rate", "infraction_rate",
+    "out_of_school_suspension_rate", "expulsion_rate", "incidents_per_100", "proficiency_rate_ela",
+    "proficiency_rate_math", "proficiency_rate_science",
+}
+NETWORK_PATTERNS = [
+    re.compile(r"""\b(?:src|href|srcset|poster|data|action)\s*=\s*["']?\s*(?:https?:|ftp:)?//""", re.I),
+    re.compile(r"@import", re.I),
+    re.compile(r"url\(\s*['\"]?\s*(?:https?:)?//", re.I),
+    re.compile(r"<link\b", re.I),
+    re.compile(r"<(?:iframe|img|object|embed|video|audio)\b", re.I),
+]
+SUPPRESSED_WORD = "suppressed"
+
+
+# Parsing the report -----------------------------------------------------------
+
+
+class ReportParser(HTMLParser):
+    """Collects sections, chart SVGs, chart data blocks, data-cell elements and summary statements."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.domains: list[str] = []
+        self.measure_sections: list[str] = []
+        self.svgs: list[dict] = []  # {'title': str, 'desc': str, 'labelledby': str}
+        self.scripts: list[dict] = []  # {'attrs': dict, 'text': str}
+        self.cells: dict[str, list[str]] = {}  # data-cell -> texts of the elements carrying it
+        self.statements: list[dict] = []  # {'cells': [...], 'text': str}
+        self._stack: list[tuple[str, dict, list[str]]] = []
+        self.text_outside_scripts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" and "data-domain" in a:
+            self.domains.append(a["data-domain"])
+        if tag == "section" and "data-measure" in a:
+            self.measure_sections.append(a["data-measure"])
+        if tag == "svg" and a.get("role") == "img":
+            self.svgs.append({"labelledby": a.get("aria-labelledby", ""), "title": "", "desc": ""})
+        self._stack.append((tag, a, []))
+
+    def handle_endtag(self, tag):
+        while self._stack:
+            t, a, texts = self._stack.pop()
+            text = "".join(texts)
+            if self._stack:
+                self._stack[-1][2].append(text)
+            if t == "script":
+                self.scripts.append({"attrs": a, "text": text})
+            if t in ("title", "desc") and self.svgs and any(s[0] == "svg" for s in self._stack):
+                self.svgs[-1][t] = text
+            if "data-cell" in a:
+                self.cells.setdefault(a["data-cell"], []).append(text.strip())
+            if "data-cells" in a and "statement" in a.get("class", ""):
+                self.statements.append({"cells": [k for k in a["data-cells"].split(";") if k], "text": text})
+            if t == tag:
+                break
+
+    def handle_data(self, data):
+        if self._stack:
+            self._stack[-1][2].append(data)
+        if not self._stack or self._stack[-1][0] != "script":
+            self.text_outside_scripts.append(data)
+
+
+def parse(path: Path) -> ReportParser:
+    parser = ReportParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser
+
+
+def chart_blocks(parsed: ReportParser) -> list[dict]:
+    return [json.loads(s["text"]) for s in parsed.scripts if s["attrs"].get("type") == "application/json"]
+
+
+# Reading the mart independently of the report code -------------------------------------
+
+
+def read_mart(published_dir: Path) -> list[dict]:
+    parquet = published_dir / "published_outcomes.parquet"
+    if parquet.exists():
+        con = duckdb.connect()
+        rel = f"read_parquet('{parquet}')"
+    else:
+        con = duckdb.connect(str(published_dir / "published.duckdb"), read_only=True)
+        rel = "published_outcomes"
+    try:
+        cur = con.execute(f"select {', '.join(COLUMNS)} from {rel}")
+        rows = [dict(zip(COLUMNS, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    for r in rows:
+        for c, v in r.items():
+            if hasattr(v, "as_integer_ratio") and not isinstance(v, (int, float)):  # Decimal
+                r[c] = int(v) if v == int(v) else float(v)
+        r["school_year"] = int(r["school_year"])
+    return rows
+
+
+def key(row: dict) -> str:
+    return "|".join(str(row[c]) for c in KEY_COLUMNS)
+
+
+def is_suppressed(row: dict) -> bool:
+    return row["suppression_reason"] is not None
+
+
+def same_number(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def assert_rows_equal(chart_rows: list[dict], mart_rows: list[dict], where: str) -> None:
+    got = {key(r): r for r in chart_rows}
+    want = {key(r): r for r in mart_rows}
+    assert len(got) == len(chart_rows), f"{where}: duplicate rows in the chart data"
+    assert set(got) == set(want), (
+        f"{where}: chart rows differ from the mart: missing {sorted(set(want) - set(got))[:5]}, "
+        f"extra {sorted(set(got) - set(want))[:5]}")
+    for k, w in want.items():
+        g = got[k]
+        for c in COLUMNS:
+            if c in NUMBER_COLUMNS:
+                assert same_number(g[c], w[c]), f"{where}, cell {k}, column {c}: chart {g[c]!r}, mart {w[c]!r}"
+            else:
+                assert g[c] == w[c], f"{where}, cell {k}, column {c}: chart {g[c]!r}, mart {w[c]!r}"
+
+
+def number_tokens(text: str) -> list[float]:
+    return [float(t.replace(",", "")) for t in re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?", text)]
+
+
+# Checks shared by both kinds of test ----------------------------------------------------
+
+
+def check_report(report: Path, mart: list[dict], *, expect_all_design_measures: bool) -> ReportParser:
+    assert report.exists() and report.stat().st_size > 0, f"{report}: no report"
+    text = report.read_text(encoding="utf-8")
+    parsed = parse(report)
+    mart_measures = {r["measure"] for r in mart}
+
+    # Sections: every domain, every measure of the layout and of the mart.
+    assert parsed.domains[: len(DOMAINS)] == [d.key for d in DOMAINS], f"{report}: domain sections {parsed.domains}"
+    assert set(parsed.measure_sections) >= set(MEASURES) | mart_measures
+    if expect_all_design_measures:
+        assert RESEARCH_DESIGN_MEASURES <= mart_measures, (
+            f"published mart lacks measures {sorted(RESEARCH_DESIGN_MEASURES - mart_measures)}")
+    assert set(MEASURES) == RESEARCH_DESIGN_MEASURES
+
+    # Charts: every published measure has a trend, a gap and a breakdown chart, each with data and alt text.
+    blocks = chart_blocks(parsed)
+    kinds: dict[str, set[str]] = {}
+    for b in blocks:
+        kinds.setdefault(b["measure"], set()).add(b["chart"])
+    for m in mart_measures:
+        has_breakdowns = any(r["measure"] == m and r["breakdown"] != "total" for r in mart)
+        want = {"trend", "gap"} | ({"breakdown"} if has_breakdowns else set())
+        assert kinds.get(m, set()) >= want, f"{report}: measure {m} has charts {kinds.get(m)}, wants {want}"
+    assert len(parsed.svgs) == len(blocks), "every chart has one SVG and one data block"
+    for svg in parsed.svgs:
+        assert svg["title"].strip() and len(svg["desc"].strip()) > 40, f"chart without alt text: {svg}"
+        assert svg["labelledby"].endswith("-desc"), svg
+    for s in parsed.scripts:
+        assert s["attrs"].get("type") == "application/json", f"executable script in the report: {s['attrs']}"
+
+    # Every chart's data equals the corresponding rows of the published mart.
+    for b in blocks:
+        f = b["filter"]
+        rows = [r for r in mart if all(r[c] == v for c, v in f.items())]
+        assert rows, f"chart {b['chart_id']}: filter {f} selects no mart rows"
+        assert_rows_equal(b["rows"], rows, f"chart {b['chart_id']}")
+
+    # Suppressed cells: null numbers in the data, 'suppressed' wherever the report writes them.
+    shown_suppressed = 0
+    for b in blocks:
+        for r in b["rows"]:
+            if not is_suppressed(r):
+                continue
+            assert all(r[c] is None for c in NUMBER_COLUMNS), f"chart {b['chart_id']}: suppressed row with a number: {r}"
+            assert r["display_value"] in (None, SUPPRESSED_WORD), r
+            texts = parsed.cells.get(key(r), [])
+            if b["chart"] in ("trend", "breakdown"):
+                assert texts, f"suppressed cell {key(r)} of chart {b['chart_id']} is not shown in any table"
+            for t in texts:
+                assert t == SUPPRESSED_WORD, f"suppressed cell {key(r)} shown as {t!r}"
+                shown_suppressed += 1
+    # Descriptions say 'suppressed' for each suppressed cell they cover.
+    for svg, b in zip(parsed.svgs, blocks):
+        n_sup = sum(1 for r in b["rows"]
+                    if is_suppressed(r) and not (b["chart"] == "gap" and r["comparison_group"] == "NOT_INVOLVED"))
+        assert svg["desc"].count(SUPPRESSED_WORD) >= n_sup, (
+            f"chart {b['chart_id']}: {n_sup} suppressed cells, its description names fewer: {svg['desc']}")
+    # Shown cells in tables show something other than 'suppressed'.
+    shown = {key(r): r for r in mart if not is_suppressed(r)}
+    for k, texts in parsed.cells.items():
+        if k in shown:
+            assert all(t != SUPPRESSED_WORD for t in texts), f"shown cell {k} written as suppressed"
+
+    # No number of a suppressed cell anywhere: summaries cite shown cells only, and their numbers are those cells'.
+    by_key = {key(r): r for r in mart}
+    for st in parsed.statements:
+        cells = [by_key[k] for k in st["cells"]]
+        for c in cells:
+            assert not is_suppressed(c), f"summary statement cites suppressed cell {key(c)}: {st['text']}"
+        allowed: set[float] = set()
+        for c in cells:
+            allowed.update(number_tokens(MEASURES[c["measure"]].label))
+            allowed.add(float(c["school_year"]))
+            for col in ("numerator", "denominator"):
+                if c[col] is not None:
+                    allowed.add(float(round(c[col])))
+            allowed.update(number_tokens(c["display_value"] or ""))
+            if c["gap_pp_vs_not_involved"] is not None:
+                allowed.add(round(c["gap_pp_vs_not_involved"], 1))
+                allowed.add(round(c["gap_pp_vs_not_involved"], 2))
+            if c["rate"] is not None:
+                for f in (1, 100):
+                    allowed.update({round(c["rate"] * f, 1), round(c["rate"] * f, 2)})
+        for n in number_tokens(st["text"]):
+            assert any(math.isclose(n, a, abs_tol=1e-9) for a in allowed), (
+                f"summary number {n} not a value of its cells {st['cells']}: {st['text']}")
+    # Every 'n=' quoted anywhere is the denominator of a shown published cell.
+    denominators = {int(round(r["denominator"])) for r in mart if r["denominator"] is not None and not is_suppressed(r)}
+    for token in re.findall(r"n=([\d,]+)", text):
+        assert int(token.replace(",", "")) in denominators, f"n={token} is not a shown published denominator"
+
+    # Nothing fetched from the network.
+    for pattern in NETWORK_PATTERNS:
+        found = pattern.search(text)
+        assert found is None, f"{report}: network reference {text[max(0, found.start() - 60):found.end() + 60]!r}"
+    return parsed
+
+
+# On the pipeline's published output ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(built_warehouse) -> Path:
+    path = built_warehouse / "published"
+    if not (path / "published_outcomes.parquet").exists() and not (path / "published.duckdb").exists():
+        pytest.skip(f"the pipeline wrote no published mart into {path} (publish step not in this build yet)")
+    return path
+
+
+def test_pipeline_report_matches_published_mart(built_warehouse, published):
+    report = built_warehouse / "report" / "report.html"
+    mart = read_mart(published)
+    parsed = check_report(report, mart, expect_all_design_measures=True)
+    suppressed = [r for r in mart if is_suppressed(r)]
+    # The small drop has small groups (DUAL, PS_CUSTODY), so some cells must be suppressed and shown as such.
+    assert suppressed, "the published mart of the small drop has no suppressed cell; the check would be vacuous"
+    assert any(t == [SUPPRESSED_WORD] for t in parsed.cells.values())
+
+
+def test_report_header_from_published_metadata(built_warehouse, published):
+    text = (built_warehouse / "report" / "report.html").read_text(encoding="utf-8")
+    years = sorted({r["school_year"] for r in read_mart(published)})
+    assert f"{years[0]}–{years[-1]}" in text
+    for label in ("School years", "Drop", "Build date", "Research key"):
+        assert f"<dt>{label}</dt>" in text
+    # The session builds under the demo key: the report must not claim otherwise.
+    assert "secret key</dd>" not in text
+
+
+# On a small mart written here ----------------------------------------------------------
+
+
+def write_mart(folder: Path, rows: list[tuple], manifest: dict | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(folder / "published.duckdb"))
+    con.execute("""
+        create table published_outcomes (
+            school_year integer, comparison_group varchar, measure varchar, breakdown varchar,
+            breakdown_value varchar, numerator bigint, denominator bigint, rate double, ci_low double,
+            ci_high double, gap_pp_vs_not_involved double, display_value varchar, suppression_reason varchar)
+    """)
+    con.executemany("insert into published_outcomes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.close()
+    if manifest is not None:
+        (folder / "publish_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    z = 1.959963984540054
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return c - h, c + h
+
+
+# Hidden true counts of the cells the small mart suppresses: distinctive numbers that must not leak.
+HIDDEN = {("DUAL", 2023): (3, 9), ("DUAL", 2024): (4, 8)}
+
+
+def small_rows() -> list[tuple]:
+    counts = {"STATEWIDE": (4321, 29000), "NOT_INVOLVED": (3877, 27655), "PS": (298, 1113),
+              "PS_CUSTODY": (61, 187), "JJ": (171, 649), "DUAL": None}
+    rows = []
+    for measure in ("chronic_absence_rate", "gifted_rate"):
+        for year in (2023, 2024):
+            ni_k, ni_n = counts["NOT_INVOLVED"]
+            for group, kn in counts.items():
+                for breakdown, value, share in (("total", "total", 1.0), ("sex", "F", 0.5), ("sex", "M", 0.5)):
+                    if kn is None:
+                        rows.append((year, group, measure, breakdown, value, None, None, None, None, None, None,
+                                     "suppressed", "primary"))
+                        continue
+                    k, n = int(kn[0] * share) + (year - 2023), int(kn[1] * share)
+                    if measure == "gifted_rate" and group == "STATEWIDE":
+                        k = 12 if breakdown == "total" else 6
+                    rate = k / n
+                    lo, hi = wilson(k, n)
+                    gap = None if group == "NOT_INVOLVED" else 100 * (rate - ni_k * share / (ni_n * share))
+                    display = f"{100 * rate:.1f}%"
+                    if measure == "gifted_rate" and group == "STATEWIDE":
+                        display = "<=1%"
+                    if breakdown != "total" and group == "PS_CUSTODY":
+                        rows.append((year, group, measure, breakdown, value, None, None, None, None, None, None,
+                                     None, "complementary"))
+                        continue
+                    rows.append((year, group, measure, breakdown, value, k, n, rate, lo, hi, gap, display, None))
+    return rows
+
+
+def test_small_mart_report(tmp_path):
+    published = write_mart(tmp_path / "published", small_rows(),
+                           {"drop_id": "drop-2024-07-01", "build_date": "2026-12-03", "research_key_mode": "demo",
+                            "suppression_threshold": 10})
+    report = render_report(published, tmp_path / "out" / "report.html")
+    mart = read_mart(published)
+    parsed = check_report(report, mart, expect_all_design_measures=False)
+    text = report.read_text(encoding="utf-8")
+    # Header from the manifest.
+    assert "drop-2024-07-01" in text and "2026-12-03" in text and "DEMO BUILD" in text
+    assert "2023–2024" in text
+    # Measures absent from the mart still have their section, saying so.
+    assert 'data-measure="dropout_rate"' in text and "Not in the published mart." in text
+    # Suppressed totals (DUAL) and complementary-suppressed breakdown cells (PS_CUSTODY F/M) are marked.
+    for year in (2023, 2024):
+        assert set(parsed.cells[f"{year}|DUAL|chronic_absence_rate|total|total"]) == {SUPPRESSED_WORD}
+    assert set(parsed.cells["2024|PS_CUSTODY|chronic_absence_rate|sex|F"]) == {SUPPRESSED_WORD}
+    # A banded cell is shown by its band, not its exact rate.
+    assert parsed.cells["2024|STATEWIDE|gifted_rate|total|total"][0].startswith("<=1%")
+    # The hidden counts of the suppressed cells appear nowhere as counts or rates.
+    for k, n in HIDDEN.values():
+        assert f"n={n}<" not in text and f"n={n})" not in text
+        assert f"{100 * k / n:.1f}%" not in text
+
+
+def test_rendering_is_deterministic(tmp_path):
+    published = write_mart(tmp_path / "published", small_rows())
+    first = render_report(published, tmp_path / "a.html").read_bytes()
+    second = render_report(published, tmp_path / "b.html").read_bytes()
+    assert first == second
+    assert b"not recorded by the publish step" in first  # no manifest: the header says so
+
+
+def test_command_writes_report_html(tmp_path, capsys):
+    from datashare.cli import main
+
+    published = write_mart(tmp_path / "published", small_rows())
+    assert main(["report", "--out", str(tmp_path / "site"), "--published", str(published)]) == 0
+    assert (tmp_path / "site" / "report.html").exists()
+    assert main(["report", "--out", str(tmp_path / "site"), "--published", str(tmp_path / "nowhere")]) == 1
+    assert "nowhere" in capsys.readouterr().err
