@@ -1,0 +1,1 @@
+"""Case-level access for authorized CYFD staff: decision (policy), lookup, audit log (docs/access.md)."""
