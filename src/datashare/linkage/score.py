@@ -75,9 +75,9 @@ def predict_pairs(con, features_table: str, model: dict[str, Any]):
     cols = {c.unquote().name for c in pred.columns}
     per_comparison = []
     for name in COMPARISON_NAMES:
-        tf = f" * coalesce(bf_tf_adj_{name}, 1)" if f"bf_tf_adj_{name}" in cols else ""
+        tf = f" + coalesce(mw_tf_adj_{name}, 0)" if f"mw_tf_adj_{name}" in cols else ""
         per_comparison.append(f"gamma_{name}")
-        per_comparison.append(f"log2(greatest(bf_{name}{tf}, 1e-300)) as mw_{name}")
+        per_comparison.append(f"mw_{name}{tf} as mw_{name}")
     sql = f"""
         select
             identity_id_l,
