@@ -130,7 +130,7 @@ def run_pipeline(drop: Path, warehouse: Path, *, target: str = "dev", quiet: boo
     if publish_fn is not None:
         stage("publish", lambda: publish_fn(database, warehouse / PUBLISHED_DIR))
     report_fn = _optional("datashare.report", "render_report")
-    if report and report_fn is not None:
+    if report and report_fn is not None and publish_fn is not None:  # the report reads only published/
         stage("report", lambda: report_fn(warehouse / PUBLISHED_DIR, warehouse / "report" / "report.html"))
     return result
 
