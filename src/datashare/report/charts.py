@@ -141,11 +141,12 @@ def trend_chart(chart_id: str, title: str, desc: str, unit_label: str, years: li
                     label=GROUP_LABELS.get(group, group))
         ax.set_ylabel(unit_label)
         ax.set_title(title, loc="left")
-        if percent:
-            lo, hi = ax.get_ylim()
-            ax.set_ylim(max(0.0, min(lo, 0.0)), min(max(hi, 1.0), 100.0) if hi <= 100 else hi)
-        else:
-            ax.set_ylim(bottom=0.0)
+        # The value axis starts at 0 (a hair below, so markers at 0 are not cut); a suppressed cell is
+        # never on it.
+        top = max(ax.get_ylim()[1], 1.0)
+        if percent and top <= 100.0:
+            top = min(top, 100.0)
+        ax.set_ylim(-0.02 * top, top)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.tick_params(axis="x", labelbottom=False)
         strip.set_ylim(0, 1)
@@ -248,7 +249,7 @@ def multiples_chart(chart_id: str, title: str, desc: str, unit_label: str,
                 face = "white" if p.banded else style["color"]
                 ax.plot([p.value], [y], linestyle="none", marker=style["marker"], color=style["color"],
                         markerfacecolor=face, markersize=5)
-            ax.set_xlim(0, top)
+            ax.set_xlim(-0.03 * top, top)
             ax.set_yticks(ys)
             ax.set_yticklabels([g for g in groups], fontsize=7.5)
             ax.set_ylim(-0.7, len(groups) - 0.3)
