@@ -134,8 +134,13 @@ def key(row: dict) -> str:
     return "|".join(str(row[c]) for c in KEY_COLUMNS)
 
 
+def is_banded(row: dict) -> bool:
+    return bool(re.match(r"^\s*[<>]=?\s*[\d.]+\s*%?\s*$", row["display_value"] or ""))
+
+
 def is_suppressed(row: dict) -> bool:
-    return row["suppression_reason"] is not None
+    """Suppressed: a suppression reason (a top/bottom-coded cell is shown by its band, not suppressed)."""
+    return row["suppression_reason"] is not None and not is_banded(row)
 
 
 def same_number(a, b) -> bool:
@@ -330,7 +335,7 @@ HIDDEN = {("DUAL", 2023): (3, 9), ("DUAL", 2024): (4, 8)}
 
 def small_rows() -> list[tuple]:
     counts = {"STATEWIDE": (4321, 29000), "NOT_INVOLVED": (3877, 27655), "PS": (298, 1113),
-              "PS_CUSTODY": (61, 187), "JJ": (171, 649), "DUAL": None}
+              "PS_CUSTODY": (61, 187), "JJ": (171, 649), "DUAL": None, "COURT_INVOLVED": (88, 301)}
     rows = []
     for measure in ("chronic_absence_rate", "gifted_rate"):
         for year in (2023, 2024):
@@ -349,7 +354,10 @@ def small_rows() -> list[tuple]:
                     gap = None if group == "NOT_INVOLVED" else 100 * (rate - ni_k * share / (ni_n * share))
                     display = f"{100 * rate:.1f}%"
                     if measure == "gifted_rate" and group == "STATEWIDE":
-                        display = "<=1%"
+                        # Bottom-coded: shown as a band with every number withheld.
+                        rows.append((year, group, measure, breakdown, value, None, None, None, None, None, None,
+                                     "<=1%", None))
+                        continue
                     if breakdown != "total" and group == "PS_CUSTODY":
                         rows.append((year, group, measure, breakdown, value, None, None, None, None, None, None,
                                      None, "complementary"))

@@ -24,6 +24,7 @@ class Measure:
     definition: str  # numerator over denominator, as the research design states it
     breakdown: str  # the breakdown drawn as small multiples
     kind: str = PROPORTION
+    n_unit: str = ""  # what the denominator counts when not student-years, e.g. ' days enrolled'
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("attendance", "Attendance, enrollment and truancy", (
         Measure("attendance_rate", "attendance",
                 "days present over days enrolled, pooled over the group's student-years",
-                "grade_band"),
+                "grade_band", n_unit=" days enrolled"),
         Measure("chronic_absence_rate", "chronically absent",
                 "student-years absent 10% or more of enrolled days (NMSA 22-12A), over student-years with "
                 "10 or more days enrolled",
@@ -117,7 +118,7 @@ DOMAIN_OF: dict[str, Domain] = {m.name: d for d in DOMAINS for m in d.measures}
 # Comparison groups in drawing order, with a label and a style that stays
 # distinguishable in grayscale: colors of different lightness (Okabe-Ito based,
 # from black to light), each with its own marker, line style and bar hatch.
-GROUPS: tuple[str, ...] = ("STATEWIDE", "NOT_INVOLVED", "PS", "PS_CUSTODY", "JJ", "DUAL")
+GROUPS: tuple[str, ...] = ("STATEWIDE", "NOT_INVOLVED", "PS", "PS_CUSTODY", "JJ", "DUAL", "COURT_INVOLVED")
 REFERENCE_GROUP = "NOT_INVOLVED"
 GROUP_LABELS: dict[str, str] = {
     "STATEWIDE": "All students statewide",
@@ -126,6 +127,7 @@ GROUP_LABELS: dict[str, str] = {
     "PS_CUSTODY": "PS, in custody",
     "JJ": "Juvenile justice (JJ)",
     "DUAL": "Dual-involved (PS and JJ)",
+    "COURT_INVOLVED": "Court-involved (AOC lens)",
 }
 GROUP_STYLE: dict[str, dict[str, object]] = {
     "STATEWIDE": {"color": "#000000", "marker": "o", "linestyle": "-", "hatch": ""},
@@ -134,6 +136,7 @@ GROUP_STYLE: dict[str, dict[str, object]] = {
     "PS_CUSTODY": {"color": "#56b4e9", "marker": "v", "linestyle": (0, (1, 1.5)), "hatch": "\\\\"},
     "JJ": {"color": "#d55e00", "marker": "D", "linestyle": (0, (6, 2, 1, 2)), "hatch": "xx"},
     "DUAL": {"color": "#882255", "marker": "P", "linestyle": (0, (3, 1, 1, 1, 1, 1)), "hatch": "--"},
+    "COURT_INVOLVED": {"color": "#009e73", "marker": "X", "linestyle": (0, (2, 2)), "hatch": "++"},
 }
 
 BREAKDOWN_LABELS: dict[str, str] = {
@@ -162,6 +165,7 @@ GROUP_PHRASES: dict[str, str] = {
     "PS_CUSTODY": "students in protective-services custody",
     "JJ": "students in juvenile justice",
     "DUAL": "dual-involved students",
+    "COURT_INVOLVED": "court-involved students",
 }
 # Groups compared with NOT_INVOLVED in the summaries.
 INVOLVED_GROUPS: tuple[str, ...] = ("PS", "PS_CUSTODY", "JJ", "DUAL")

@@ -60,8 +60,17 @@ def is_banded(cell: Cell) -> bool:
 
 
 def is_suppressed(cell: Cell) -> bool:
-    """Suppressed: a suppression reason, or no rate and no banded display text."""
-    return cell.suppression_reason is not None or (cell.rate is None and not is_banded(cell))
+    """Suppressed: no banded display text, and a suppression reason or no rate."""
+    if is_banded(cell):
+        return False
+    return cell.suppression_reason is not None or cell.rate is None
+
+
+def n_text(cell: Cell, n_unit: str = "") -> str:
+    """'n=1,234' (the cell's denominator), or 'n withheld' for a banded cell published without numbers."""
+    if cell.denominator is None:
+        return "n withheld"
+    return f"n={fmt_int(cell.denominator)}{n_unit}"
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,10 @@ class Units:
 
 def units_for(measure: Measure, proportion_factor: float) -> Units:
     if measure.kind == MEAN:
-        return Units(1.0, "Mean per student-year", "", "", "schools per student", 2, GAP_STEADY_WITHIN_MEAN)
+        return Units(1.0, "Mean per student-year", "", " schools", "schools per student", 2, GAP_STEADY_WITHIN_MEAN)
     if measure.kind == PER_100:
-        return Units(1.0, "Per 100 student-years", "", "", "incidents per 100 students", 1, GAP_STEADY_WITHIN)
+        return Units(1.0, "Per 100 student-years", "", " per 100", "incidents per 100 students", 1,
+                     GAP_STEADY_WITHIN)
     return Units(proportion_factor, "Percent (%)", "%", " pp", "percentage points", 1, GAP_STEADY_WITHIN)
 
 
@@ -116,8 +126,6 @@ def point(cell: Cell | None, units: Units) -> Point | None:
         return Point(value=None, text=SUPPRESSED)
     if is_banded(cell):
         bound = float(BANDED.match(cell.display_value or "").group(2))
-        if units.suffix != "%":
-            bound = bound
         return Point(value=bound, text=cell.display_value or "", n=cell.denominator, banded=True)
     low = cell.ci_low * units.factor if cell.ci_low is not None else None
     high = cell.ci_high * units.factor if cell.ci_high is not None else None
@@ -214,8 +222,8 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
     what = "rate" if measure.kind == PROPORTION else "figure"
     text = (f"<b>{label}</b>: in {latest} the {what} for {GROUP_PHRASES.get(top.comparison_group, top.comparison_group)} "
             f"was {direction} than for students not involved, "
-            f"{e(value_text(top, units))} (n={fmt_int(top.denominator)}) against "
-            f"{e(value_text(ref, units))} (n={fmt_int(ref.denominator)}), "
+            f"{e(value_text(top, units))} ({n_text(top, measure.n_unit)}) against "
+            f"{e(value_text(ref, units))} ({n_text(ref, measure.n_unit)}), "
             f"a gap of {e(gap_text(gap, units))}")
     used = [top, ref]
     earlier = None
@@ -240,7 +248,7 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
         else:
             move = "narrowed"
         text += (f"; in {c0.school_year} it was {e(gap_text(g0, units))} "
-                 f"(n={fmt_int(c0.denominator)} and {fmt_int(r0.denominator)}), so the gap {move}.")
+                 f"({n_text(c0, measure.n_unit)} and {n_text(r0, measure.n_unit)}), so the gap {move}.")
         used += [c0, r0]
     return Statement(text, used, top.comparison_group)
 
@@ -276,7 +284,7 @@ def td(cell: Cell | None, units: Units, *, with_n: bool = True) -> str:
         return '<td class="none">not published</td>'
     if is_suppressed(cell):
         return f'<td class="suppressed" data-cell="{e(cell.key)}">{SUPPRESSED}</td>'
-    n = f'<span class="n">n={fmt_int(cell.denominator)}</span>' if with_n else ""
+    n = f'<span class="n">{n_text(cell)}</span>' if with_n else ""
     return f'<td data-cell="{e(cell.key)}">{e(value_text(cell, units))}{n}</td>'
 
 
@@ -334,7 +342,7 @@ def describe_cells(cells: list[Cell], units: Units, label_of) -> str:
             if c.ci_low is not None and c.ci_high is not None and not is_banded(c):
                 ci = (f" (95% interval {c.ci_low * units.factor:.{units.decimals}f} to "
                       f"{c.ci_high * units.factor:.{units.decimals}f})")
-            parts.append(f"{label_of(c)}: {value_text(c, units)}{ci}, n={fmt_int(c.denominator)}")
+            parts.append(f"{label_of(c)}: {value_text(c, units)}{ci}, {n_text(c)}")
     return "; ".join(parts) + "."
 
 
