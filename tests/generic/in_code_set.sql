@@ -1,6 +1,6 @@
 {#- Every non-null value of the column is a code of the contract's code set
     `code_set` (seed contract_code_sets, kept equal to the extract contract by
-    tests/python/test_staging_seeds.py). -#}
+    tests/python/test_staging.py). -#}
 {% test in_code_set(model, column_name, code_set) %}
 
 with checked as (
