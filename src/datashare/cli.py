@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("datashare.pipeline", "load a drop, then build, test and publish everything"),
     "train-linkage": ("datashare.linkage.train", "estimate the record-linkage model on the loaded data"),
     "evaluate-linkage": ("datashare.linkage.evaluate", "measure linkage quality against a truth file"),
+    "review-linkage": ("datashare.linkage.review", "list the linkage review queue or record a match / no-match decision"),
     "publish": ("datashare.publish", "write the published marts to Parquet and a BI-only DuckDB file"),
     "summary": ("datashare.summary", "print headline measures by group from the published mart"),
     "lookup": ("datashare.access.cli", "case-level school record lookup for authorized CYFD staff"),

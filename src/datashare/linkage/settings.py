@@ -88,7 +88,10 @@ BLOCKING_RULES: list[str] = [scoped(r) for r in [
 # ---------------------------------------------------------------------------
 # 4. Comparisons. Column names carry Splink's _l/_r suffixes. No separate sex
 #    comparison: sex is already carried by the first name and a second,
-#    correlated comparison double-counts it.
+#    correlated comparison double-counts it. A level given `m_probability`
+#    here starts from that value; it keeps it when no training pass can see
+#    the level (a swapped pair never agrees on the blocked name columns), so
+#    rare but telling patterns are not left at a neutral weight.
 # ---------------------------------------------------------------------------
 
 _FIRST_SWAPPED = "first_name_std_l = last_name_std_r and last_name_std_l = first_name_std_r"
@@ -113,12 +116,12 @@ COMPARISONS: list[dict[str, Any]] = [
             _level("first_name_std_l = first_name_std_r", "exact",
                    tf_adjustment_column="first_name_std", tf_adjustment_weight=1.0),
             _level("first_name_canonical_l = first_name_canonical_r", "same name (nickname)"),
-            _level(_FIRST_SWAPPED, "first and last swapped"),
+            _level(_FIRST_SWAPPED, "first and last swapped", m_probability=0.01),
             _level("damerau_levenshtein(first_name_std_l, first_name_std_r) <= 1 "
                    "or jaro_winkler_similarity(first_name_std_l, first_name_std_r) >= 0.94",
                    "one-character typo / JW >= 0.94"),
             _level("first_name_std_l = middle_name_std_r or middle_name_std_l = first_name_std_r",
-                   "first name is the other's middle name"),
+                   "first name is the other's middle name", m_probability=0.005),
             _level("jaro_winkler_similarity(first_name_canonical_l, first_name_canonical_r) >= 0.85",
                    "similar (JW >= 0.85)"),
             _ELSE,
@@ -132,7 +135,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _level("last_name_std_l = last_name_std_r", "exact",
                    tf_adjustment_column="last_name_std", tf_adjustment_weight=1.0),
             _level("last_name_joined_l = last_name_joined_r", "same without spaces/hyphens"),
-            _level(_FIRST_SWAPPED, "first and last swapped"),
+            _level(_FIRST_SWAPPED, "first and last swapped", m_probability=0.01),
             _level("list_has_any(last_name_tokens_l, last_name_tokens_r)",
                    "shares a surname token (compound surname)"),
             _level("damerau_levenshtein(last_name_std_l, last_name_std_r) <= 1 "
@@ -164,8 +167,8 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _null("ssn"),
             _level("ssn_l = ssn_r", "exact"),
-            _level("damerau_levenshtein(ssn_l, ssn_r) <= 1", "one-character typo"),
-            _level("ssn_last4_l = ssn_last4_r", "same last four digits"),
+            _level("damerau_levenshtein(ssn_l, ssn_r) <= 1", "one-character typo", m_probability=0.02),
+            _level("ssn_last4_l = ssn_last4_r", "same last four digits", m_probability=0.005),
             _ELSE,
         ],
     },
@@ -175,7 +178,8 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _null("middle_name_std"),
             _level("middle_name_std_l = middle_name_std_r", "exact"),
-            _level("left(middle_name_std_l, 1) = left(middle_name_std_r, 1)", "same initial"),
+            _level("left(middle_name_std_l, 1) = left(middle_name_std_r, 1)", "same initial",
+                   m_probability=0.05),
             _ELSE,
         ],
     },
@@ -216,13 +220,21 @@ PRIOR_RULES = [
 PRIOR_RECALL = 0.75
 #: Random pairs sampled to estimate u (how often fields agree by chance).
 U_MAX_PAIRS = 2_000_000
-#: EM passes. Each blocks on some fields and thereby estimates only the
-#: OTHER comparisons, so a field is never trained on pairs pre-selected to
-#: agree on it. Blocking on names alone makes EM believe that every pair of
-#: common-name children matches; blocking on birth date trains the names.
+#: EM passes. Splink estimates in a pass only the comparisons that use none
+#: of the columns the pass blocks on, so each pass blocks on some fields and
+#: trains the others on pairs NOT pre-selected to agree on them:
+#:   1. birth date + last name (joined form, a column only the last-name
+#:      comparison reads) -> trains first name, SSN, middle name. Twins are
+#:      the non-matches here, so a different first name is learnt to count
+#:      strongly against a match.
+#:   2. birth date + first name (canonical) -> trains last name.
+#:   3. first name + last name -> trains birth date.
+#: Blocking on names alone to train names makes EM believe that every pair of
+#: common-name children matches; that is avoided by construction.
 EM_PASSES = [
-    scoped("l.birth_date = r.birth_date"),
-    scoped("l.first_name_canonical = r.first_name_canonical and l.last_name_std = r.last_name_std"),
+    scoped("l.birth_date = r.birth_date and l.last_name_joined = r.last_name_joined"),
+    scoped("l.birth_date = r.birth_date and l.first_name_canonical = r.first_name_canonical"),
+    scoped("l.first_name_canonical = r.first_name_canonical and l.last_name_joined = r.last_name_joined"),
 ]
 #: After training, no level's m probability is left below this floor (then
 #: each comparison's m are renormalised). EM drives levels it rarely sees to
