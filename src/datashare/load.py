@@ -332,32 +332,42 @@ def check_header(file: str, header: list[str] | None, table: Table) -> tuple[lis
 # --------------------------------------------------------------------------
 
 def _read_lines_sql(path: Path) -> str:
-    return (f"read_csv({_lit(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, skip = 1, "
-            f"delim = '\x1f', quote = '', escape = '', auto_detect = false, "
-            f"strict_mode = false, null_padding = false)")
+    """Physical lines after the header, each with its line number `ln` (the header is line 1).
+
+    `with ordinality` numbers rows in the order of the source (DuckDB computes it as
+    `row_number() over ()` on the scan); blank lines come through as NULL, so numbers never shift.
+    """
+    return (f"(select ordinality + 1 as ln, line from read_csv({_lit(str(path))}, columns = {{'line': 'VARCHAR'}}, "
+            f"header = false, skip = 1, delim = '\x1f', quote = '', escape = '', auto_detect = false, "
+            f"strict_mode = false, null_padding = false) with ordinality)")
 
 
 def parse_with_duckdb(con, path: Path, has_quote: bool) -> str | None:
-    """Build temp table `fields` from physical lines. Returns None, or 'python' when quoted fields span lines."""
+    """Build temp table `fields` (ln, ln_end, f, problem) from physical lines.
+
+    Returns None, or 'python' when a quoted field spans lines (odd number of quotes on some line).
+    """
     con.execute("drop table if exists fields")
     if not has_quote:
         con.execute(
-            f"create temp table fields as select string_split(line, ',') as f, "
+            f"create temp table fields as select ln, ln as ln_end, string_split(line, ',') as f, "
             f"cast(null as varchar) as problem from {_read_lines_sql(path)}")
         return None
     con.execute("drop table if exists lines")
-    con.execute(f"create temp table lines as select line from {_read_lines_sql(path)}")
+    con.execute(f"create temp table lines as select ln, line from {_read_lines_sql(path)}")
     odd = con.execute(
         "select count(*) from lines where (length(line) - length(replace(line, '\"', ''))) % 2 = 1"
     ).fetchone()[0]
     if odd:
         con.execute("drop table lines")
         return "python"
-    unquote = "list_transform(regexp_extract_all(',' || line, {fre}, 1), " \
-              "x -> case when starts_with(x, '\"') then replace(x[2:-2], '\"\"', '\"') else x end)"
+    unquote = ("list_transform(regexp_extract_all(',' || line, {fre}, 1), "
+               "x -> case when starts_with(x, '\"') then replace(x[2:-2], '\"\"', '\"') else x end)")
     con.execute(f"""
         create temp table fields as
         select
+            ln,
+            ln as ln_end,
             case
                 when line is null then null
                 when regexp_full_match(line, {_lit(_LINE_RE)}) then {unquote.format(fre=_lit(_FIELD_AFTER_COMMA_RE))}
@@ -515,15 +525,13 @@ def column_checks(col: Column, s: str) -> tuple[str, str]:
     return typed, reason_expr
 
 
-def build_checked(con, table: Table, positions: list[int], explicit_lines: bool) -> None:
+def build_checked(con, table: Table, positions: list[int]) -> None:
     """Temp table `checked`: one row per record with typed values, per-column reasons and `bad`."""
     n = len(positions)
-    ln = "ln" if explicit_lines else "rowid + 2"
-    ln_end = "ln_end" if explicit_lines else "rowid + 2"
     rec_problem = (f"coalesce(problem, case when len(f) > {n} then 'too many fields: ' || len(f) || "
                    f"' (expected {n})' when len(f) < {n} then 'too few fields: ' || len(f) || "
                    f"' (expected {n})' end)")
-    inner = [f"{ln} as ln", f"{ln_end} as ln_end", f"{rec_problem} as rec_problem", "f"]
+    inner = ["ln", "ln_end", f"{rec_problem} as rec_problem", "f"]
     reasons = []
     for i, (col, pos) in enumerate(zip(table.columns, positions)):
         typed, reason = column_checks(col, f"f[{pos + 1}]")
@@ -667,7 +675,7 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
             res.message = f"file rejected: {problem.reason}"
             return _finish(res, t0)
     t_read = time.perf_counter() - t0
-    build_checked(con, table, positions, explicit_lines=(route == "python"))
+    build_checked(con, table, positions)
     con.execute("drop table if exists fields")
     collect_rejects(con, table, positions)
     rows_read, rows_bad = con.execute(
@@ -679,7 +687,7 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
         res.rejects_arrow = con.execute(
             "select ln as line_number, column_name, "
             f"case when length(value) > {MAX_VALUE_CHARS} then left(value, {MAX_VALUE_CHARS}) || '...' "
-            "else value end as value, reason from rejects order by ln, column_name").arrow()
+            "else value end as value, reason from rejects order by ln, column_name").fetch_arrow_table()
         res.rejects = [Reject(path.name, *row) for row in con.execute(
             f"select ln, column_name, value, reason from rejects order by ln, column_name limit {MAX_REJECTS_SHOWN}"
         ).fetchall()]
