@@ -176,7 +176,11 @@ def trend_chart(chart_id: str, title: str, desc: str, unit_label: str, years: li
 
 def gap_chart(chart_id: str, title: str, desc: str, unit_label: str,
               gaps: dict[str, Point], reference_note: str) -> str:
-    """Horizontal bars: each group's gap to NOT_INVOLVED (latest year). Suppressed gaps are labelled, not drawn."""
+    """Horizontal bars: each group's gap to NOT_INVOLVED (latest year).
+
+    A gap without a value is labelled with its point's text ("suppressed", or "not available" when the
+    group's cell is shown but the reference is not), never drawn as a zero bar.
+    """
     import matplotlib
 
     with matplotlib.rc_context(RC):
@@ -190,7 +194,7 @@ def gap_chart(chart_id: str, title: str, desc: str, unit_label: str,
             p = gaps[group]
             style = _style(group)
             if p.suppressed:
-                ax.text(0, y, f"  {SUPPRESSED_TEXT}", va="center", ha="left", fontsize=8, style="italic",
+                ax.text(0, y, f"  {p.text or SUPPRESSED_TEXT}", va="center", ha="left", fontsize=8, style="italic",
                         color=SUPPRESSED_COLOR)
                 continue
             ax.barh([y], [p.value], height=0.6, color=style["color"], edgecolor="#222222", linewidth=0.6,

@@ -136,8 +136,10 @@ def point(cell: Cell | None, units: Units) -> Point | None:
 def gap_point(cell: Cell | None, units: Units) -> Point | None:
     if cell is None:
         return None
-    if is_suppressed(cell) or cell.gap_pp_vs_not_involved is None:
+    if is_suppressed(cell):
         return Point(value=None, text=SUPPRESSED)
+    if cell.gap_pp_vs_not_involved is None:
+        return Point(value=None, text="not available")
     return Point(value=cell.gap_pp_vs_not_involved, text=gap_text(cell.gap_pp_vs_not_involved, units))
 
 
@@ -296,7 +298,7 @@ def gap_td(cell: Cell | None, units: Units) -> str:
     if cell.comparison_group == REFERENCE_GROUP:
         return '<td class="none">reference</td>'
     if cell.gap_pp_vs_not_involved is None:
-        return f'<td class="none" data-cell="{e(cell.key)}">not available (reference suppressed)</td>'
+        return f'<td class="none" data-cell="{e(cell.key)}">not available (no reference value)</td>'
     return f'<td data-cell="{e(cell.key)}">{e(gap_text(cell.gap_pp_vs_not_involved, units))}</td>'
 
 
