@@ -14,6 +14,7 @@ import json
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
@@ -99,10 +100,11 @@ class Matrix:
         self.staff = staff  # (role, assignment) -> staff_id
         self.decoy = decoy  # a linked child assigned (active) only to the `absent` staff
         self.minor_child = minor_child
+        self.con: duckdb.DuckDBPyConnection | None = None  # shared read-write connection for the lookups
 
 
 @pytest.fixture(scope="module")
-def matrix(built_warehouse, tmp_path_factory) -> Matrix:
+def matrix(built_warehouse, tmp_path_factory) -> Iterator[Matrix]:
     from datashare.load import load_drop
     from datashare.pipeline import run_dbt
 
@@ -227,7 +229,12 @@ def matrix(built_warehouse, tmp_path_factory) -> Matrix:
     fresh_day = loaded_at.date()
     stale_day = fresh_day + timedelta(days=max_age + 1)
     assert stale_day < d0 + timedelta(days=stale_day_offset), "staleness limit larger than the matrix allows"
-    return Matrix(database, fresh_day, stale_day, children, staff, decoy, minor_child)
+    m = Matrix(database, fresh_day, stale_day, children, staff, decoy, minor_child)
+    m.con = duckdb.connect(str(database))
+    audit.ensure_audit_table(m.con)
+    yield m
+    if m.con is not None:
+        m.con.close()
 
 
 def expected(role: str, assignment: str, custody: str, release: str, feed: str) -> tuple[str, str, str | None]:
@@ -254,15 +261,13 @@ def expected(role: str, assignment: str, custody: str, release: str, feed: str) 
     }[release]
 
 
-def _check_one_audited_lookup(database: Path, staff_id, child_id, purpose, as_of):
-    before = _audit_rows(database)
-    result = lookup(database, staff_id, child_id, purpose, as_of=as_of)
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        rows = con.execute(f"select seq, staff_id, child_id, purpose, decision, rule, fields_disclosed, "
-                           f"request_date from {AUDIT_TABLE} where seq > ? order by seq", [before]).fetchall()
-    finally:
-        con.close()
+def _check_one_audited_lookup(matrix: "Matrix", staff_id, child_id, purpose, as_of):
+    """One lookup through the matrix's shared connection; exactly one matching audit row must appear."""
+    con = matrix.con
+    before = con.execute(f"select max(seq) from {AUDIT_TABLE}").fetchone()[0] or 0
+    result = lookup(matrix.database, staff_id, child_id, purpose, as_of=as_of, connection=con)
+    rows = con.execute(f"select seq, staff_id, child_id, purpose, decision, rule, fields_disclosed, "
+                       f"request_date from {AUDIT_TABLE} where seq > ? order by seq", [before]).fetchall()
     assert len(rows) == 1, f"expected exactly one audit row, got {len(rows)}"
     seq, a_staff, a_child, a_purpose, a_decision, a_rule, a_fields, a_day = rows[0]
     assert seq == result.audit_seq
@@ -281,7 +286,7 @@ def test_decision_matrix(matrix: Matrix, role, assignment, custody, release, fee
     staff_id = matrix.staff[(role, assignment)]
     child_id = matrix.children[(custody, release)]
     day = matrix.fresh_day if feed == "fresh" else matrix.stale_day
-    result = _check_one_audited_lookup(matrix.database, staff_id, child_id, PURPOSE, day)
+    result = _check_one_audited_lookup(matrix, staff_id, child_id, PURPOSE, day)
 
     want_decision, want_rule, want_scope = expected(role, assignment, custody, release, feed)
     assert (result.decision.decision, result.decision.rule) == (want_decision, want_rule), result.decision.reason
@@ -304,7 +309,7 @@ def test_decision_matrix(matrix: Matrix, role, assignment, custody, release, fee
 def test_parent_release_for_a_minor_is_valid(matrix: Matrix):
     if matrix.minor_child is None:
         pytest.fail("the built warehouse has no linked CYFD child under 17 to sign a parent release for")
-    result = _check_one_audited_lookup(matrix.database, "S980000", matrix.minor_child, PURPOSE, matrix.fresh_day)
+    result = _check_one_audited_lookup(matrix, "S980000", matrix.minor_child, PURPOSE, matrix.fresh_day)
     assert (result.decision.decision, result.decision.rule) == ("ALLOW", "allow_release")
 
 
@@ -331,7 +336,7 @@ def test_no_input_reaches_a_child_off_the_caseload(matrix: Matrix, label, staff_
     child = {"decoy": matrix.decoy, "lower": own_child.lower(), "padded": f" {own_child} ",
              None: own_child}.get(child_id, child_id)
     purpose = {"empty purpose": "  ", "over-long purpose": "x" * (PURPOSE_MAX_CHARS + 1)}.get(label, PURPOSE)
-    result = _check_one_audited_lookup(matrix.database, staff_id if staff_id is not None else worker, child,
+    result = _check_one_audited_lookup(matrix, staff_id if staff_id is not None else worker, child,
                                        purpose, matrix.fresh_day)
     assert result.decision.decision == "DENY"
     assert result.decision.rule in ("not_assigned", "malformed_request")
@@ -341,6 +346,8 @@ def test_no_input_reaches_a_child_off_the_caseload(matrix: Matrix, label, staff_
 def test_matrix_chain_verifies_and_cli(matrix: Matrix, capsys):
     """The chain written by all the lookups above verifies; the CLI prints JSON and exits 0 / 3."""
     warehouse = str(matrix.database.parent)
+    matrix.con.close()  # the CLI opens the database itself
+    matrix.con = None
     staff_id = matrix.staff[("PS_CASEWORKER", "active")]
     child = matrix.children[("custody", "valid")]
     code = cli_main(["lookup", "--staff", staff_id, "--child", child, "--purpose", PURPOSE, "--json",

@@ -201,13 +201,18 @@ def fetch_record(con: duckdb.DuckDBPyConnection, child_id: str, groups: tuple[st
     return record
 
 
-def lookup(database: Path, staff_id: str, child_id: str, purpose: str, *, as_of: date | None = None) -> LookupResult:
-    """Decide one request for a child's school record, return what it allows, and audit it (one row)."""
+def lookup(database: Path, staff_id: str, child_id: str, purpose: str, *, as_of: date | None = None,
+           connection: duckdb.DuckDBPyConnection | None = None) -> LookupResult:
+    """Decide one request for a child's school record, return what it allows, and audit it (one row).
+
+    `connection`: an open read-write connection to `database` to reuse (a service answering many
+    requests); by default the database is opened for this request and closed after it.
+    """
     database = Path(database)
     if not database.exists():
         raise FileNotFoundError(f"warehouse database {database} does not exist")
     request = Request(staff_id=staff_id, child_id=child_id, purpose=purpose, request_date=as_of or date.today())
-    con = duckdb.connect(str(database))
+    con = connection or duckdb.connect(str(database))
     try:
         facts = gather_facts(con, staff_id, child_id)
         decision = decide(request, facts)
@@ -225,7 +230,8 @@ def lookup(database: Path, staff_id: str, child_id: str, purpose: str, *, as_of:
         result.audit_seq = entry.seq
         return result
     finally:
-        con.close()
+        if connection is None:
+            con.close()
 
 
 def format_text(result: LookupResult) -> str:
