@@ -269,9 +269,9 @@ def domain_summary(idx: Index, domain: Domain, units_of: dict[str, Units]) -> st
         best = max(counts, key=lambda g: (counts[g], -GROUPS.index(g)))
         compared = sum(counts.values())
         parts.append(
-            f"Of the {compared} measure{'s' if compared != 1 else ''} in this domain with a comparison in the "
-            f"latest year, {GROUP_PHRASES.get(best, best)} differed most from students not involved on "
-            f"{counts[best]}.")
+            f"Of the {compared} measure{'s' if compared != 1 else ''} of this domain that can be compared in "
+            f"the latest year, {GROUP_PHRASES.get(best, best)} differed most from students not involved on "
+            f"{counts[best]} of {compared}.")
     for s in statements:
         keys = ";".join(c.key for c in s.cells)
         parts.append(f'<span class="statement" data-cells="{e(keys)}">{s.html}</span>')
