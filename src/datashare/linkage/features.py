@@ -36,10 +36,12 @@ with identities as (
     select {cols} from {aoc}
 ),
 
+-- a nickname can stand for several names (JOE: JOSE, JOSEPH)
 nicknames as (
     select
         upper(strip_accents(trim(nickname))) as nickname,
         min(upper(strip_accents(trim(canonical_name)))) as canonical_name,
+        list_distinct(list(upper(strip_accents(trim(canonical_name))))) as canonical_names,
     from {nicknames}
     group by 1
 ),
@@ -70,6 +72,9 @@ final as (
     select
         cleaned.*,
         coalesce(nicknames.canonical_name, cleaned.first_name_std) as first_name_canonical,
+        case when cleaned.first_name_std is not null then
+            list_distinct(list_concat([cleaned.first_name_std], coalesce(nicknames.canonical_names, [])))
+        end as first_name_names,
         coalesce(cleaned.last_name_tokens[1], cleaned.last_name_std) as last_name_first_token,
         coalesce(cleaned.last_name_tokens[-1], cleaned.last_name_std) as last_name_last_token,
         replace(replace(cleaned.last_name_std, ' ', ''), '-', '') as last_name_joined,

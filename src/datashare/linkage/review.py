@@ -56,6 +56,10 @@ with raw_decisions as (
                    'decided_by': 'varchar', 'decided_at': 'varchar', 'note': 'varchar'}})
 ),
 
+numbered as (
+    select *, row_number() over () as line_order from raw_decisions
+),
+
 ordered as (
     select
         least(trim(system_id_key_l), trim(system_id_key_r)) as system_id_key_l,
@@ -64,14 +68,16 @@ ordered as (
         decided_by,
         cast(decided_at as timestamp) as decided_at,
         note,
-    from raw_decisions
+        line_order,
+    from numbered
     where lower(trim(decision)) in ('match', 'no_match')
 ),
 
 final as (
-    select * from ordered
+    select system_id_key_l, system_id_key_r, decision, decided_by, decided_at, note
+    from ordered
     qualify row_number() over (
-        partition by system_id_key_l, system_id_key_r order by decided_at desc
+        partition by system_id_key_l, system_id_key_r order by decided_at desc, line_order desc
     ) = 1
 )
 
@@ -96,7 +102,7 @@ def record_decision(path: Path, left: str, right: str, decision: str, decided_by
         "system_id_key_r": max(left, right),
         "decision": decision,
         "decided_by": decided_by.strip(),
-        "decided_at": (decided_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M:%S"),
+        "decided_at": (decided_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M:%S.%f"),
         "note": note,
     }
     path = Path(path)

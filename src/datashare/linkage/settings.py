@@ -115,7 +115,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _null("first_name_std"),
             _level("first_name_std_l = first_name_std_r", "exact",
                    tf_adjustment_column="first_name_std", tf_adjustment_weight=1.0),
-            _level("first_name_canonical_l = first_name_canonical_r", "same name (nickname)"),
+            _level("list_has_any(first_name_names_l, first_name_names_r)", "same name (nickname)"),
             _level(_FIRST_SWAPPED, "first and last swapped", m_probability=0.01),
             _level("damerau_levenshtein(first_name_std_l, first_name_std_r) <= 1 "
                    "or jaro_winkler_similarity(first_name_std_l, first_name_std_r) >= 0.94",
@@ -148,7 +148,7 @@ COMPARISONS: list[dict[str, Any]] = [
     },
     {
         "output_column_name": "birth_date",
-        "comparison_description": "birth date: exact, day/month swapped, one-character typo, near",
+        "comparison_description": "birth date: exact, day/month swapped, one-character typo, one part wrong",
         "comparison_levels": [
             _null("birth_date"),
             _level("birth_date_l = birth_date_r", "exact"),
@@ -156,7 +156,8 @@ COMPARISONS: list[dict[str, Any]] = [
                    "and birth_day_l = birth_month_r", "day and month swapped"),
             _level("damerau_levenshtein(birth_date_text_l, birth_date_text_r) <= 1",
                    "one-character typo"),
-            _level("abs(date_diff('day', birth_date_l, birth_date_r)) <= 31", "within a month"),
+            _level("(birth_year_l = birth_year_r)::int + (birth_month_l = birth_month_r)::int "
+                   "+ (birth_day_l = birth_day_r)::int = 2", "only one of year, month, day differs"),
             _level("abs(date_diff('day', birth_date_l, birth_date_r)) <= 366", "within a year"),
             _ELSE,
         ],
