@@ -1,0 +1,7 @@
+{{ config(access='private') }}
+
+{#- Outcome cells of the attendance domain, before disclosure control: one row
+    per school year, comparison group, measure, breakdown and breakdown
+    value with a positive denominator (macro outcome_cells). -#}
+
+{{ outcome_cells('attendance') }}
