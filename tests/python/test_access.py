@@ -362,6 +362,25 @@ def test_matrix_chain_verifies_and_cli(matrix: Matrix, capsys):
     assert check.ok and check.rows_checked == _audit_rows(matrix.database) >= len(CELLS)
 
 
+def test_caseload_loaded_after_the_build_denies(matrix: Matrix, tmp_path):
+    """A changed caseload extract loaded but not yet built into the access models: every request denied."""
+    from datashare.load import load_drop
+
+    matrix.con.execute("checkpoint")
+    database = _copy_database(matrix.database.parent, tmp_path / "wh")
+    staff_id = matrix.staff[("PS_CASEWORKER", "active")]
+    child = matrix.children[("custody", "valid")]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _write_csv(drop / "cyfd_caseload.csv", "cyfd_caseload", [
+        dict(staff_id=staff_id, staff_role="PS_CASEWORKER", person_id=child,
+             start_date=matrix.fresh_day - timedelta(200), end_date=None)])
+    assert load_drop(drop, database, log=lambda _m: None).ok
+    result = lookup(database, staff_id, child, PURPOSE, as_of=matrix.fresh_day)
+    assert (result.decision.decision, result.decision.rule) == ("DENY", "access_models_out_of_date")
+    assert result.record is None and _audit_rows(database) == _audit_rows(matrix.database) + 1
+
+
 # --------------------------------------------------------------------------------------------
 # The record itself, on the session's built warehouse (generated caseloads and releases)
 
@@ -565,3 +584,10 @@ def test_best_of_several_releases_and_feed_edges():
     assert decide(Request("S000001", "C00000001", "x", day + timedelta(1)), facts).rule == "caseload_feed_stale"
     assert decide(req, None).rule == "access_models_missing"
     assert decide(req, Facts(caseload_loaded_at=None, max_age_days=14)).rule == "caseload_feed_missing"
+    # The same extract re-sent unchanged later confirms the feed: not stale.
+    later = Request("S000001", "C00000001", "x", day + timedelta(10))
+    assert decide(later, facts).rule == "caseload_feed_stale"
+    confirmed = Facts(**{**facts.__dict__, "caseload_confirmed_at": datetime(2026, 6, 1, 8, 0),
+                         "assignments": (Assignment("JUVENILE_PROBATION_OFFICER", date(2026, 1, 1), None),)})
+    assert decide(later, confirmed).rule == "allow_release"
+    assert decide(req, Facts(**{**facts.__dict__, "models_current": False})).rule == "access_models_out_of_date"

@@ -145,12 +145,38 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+def caseload_confirmation(con: duckdb.DuckDBPyConnection, model_drop_id: str | None,
+                          model_rows: int) -> tuple[datetime | None, bool]:
+    """(latest load or unchanged re-send of the caseload in force, whether the models hold that caseload).
+
+    From the loader's raw._load_audit: the caseload content in force is the last `loaded` cyfd_caseload
+    file; every later `unchanged` outcome is the same content sent again, so it confirms the feed is
+    current. When the last loaded drop is not the one the access models were built from, the models are
+    out of date.
+    """
+    try:
+        events = con.execute(
+            "select drop_id, outcome, started_at, rows_loaded from raw._load_audit "
+            "where table_name = 'cyfd_caseload' and outcome in ('loaded', 'unchanged') "
+            "order by started_at, outcome"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None, True
+    loads = [i for i, e in enumerate(events) if e[1] == "loaded"]
+    if not loads:
+        return None, True
+    last = events[loads[-1]]
+    current = last[0] == model_drop_id or (not model_rows and not last[3])
+    return (max(e[2] for e in events[loads[-1]:]) if current else None), current
+
+
 def gather_facts(con: duckdb.DuckDBPyConnection, staff_id: str, child_id: str) -> Facts | None:
     """The facts the decision needs, or None when the access models are not built."""
     s = ACCESS_SCHEMA
     try:
         feed = con.execute(
-            f"select caseload_loaded_at, max_age_days from {s}.access_caseload_feed limit 1").fetchone()
+            f"select caseload_loaded_at, max_age_days, caseload_drop_id, caseload_rows "
+            f"from {s}.access_caseload_feed limit 1").fetchone()
         assignments = con.execute(
             f"select staff_role, start_date, end_date from {s}.access_caseload_assignments "
             "where staff_id = ? and person_id = ? order by start_date", [staff_id, child_id]).fetchall()
@@ -166,10 +192,13 @@ def gather_facts(con: duckdb.DuckDBPyConnection, staff_id: str, child_id: str) -
         return None
     if feed is None:
         return None
-    loaded_at, max_age_days = feed
+    loaded_at, max_age_days, drop_id, rows = feed
+    confirmed_at, current = caseload_confirmation(con, drop_id, rows)
     return Facts(
         caseload_loaded_at=loaded_at,
         max_age_days=int(max_age_days),
+        caseload_confirmed_at=confirmed_at,
+        models_current=current,
         assignments=tuple(Assignment(*a) for a in assignments),
         custody_episodes=tuple(CustodyEpisode(*e) for e in episodes),
         releases=tuple(Release(*r) for r in releases),

@@ -7,16 +7,20 @@ every rule is here and nowhere else. The rules, in the order they are applied:
 1. `malformed_request`: the staff id is not `S` + 6 digits, the child id is
    not `C` + 8 digits, or the purpose is empty or longer than
    `PURPOSE_MAX_CHARS`.
-2. `caseload_feed_missing` / `caseload_feed_stale`: no caseload extract has
-   been loaded, or the loaded one is more than `max_age_days` days older than
-   the request day (the project var `access_caseload_max_age_days`). A stale
-   feed denies every request: assignments may have ended since.
-3. `not_assigned` / `assignment_not_started` / `assignment_ended`: the staff
+2. `access_models_missing` / `access_models_out_of_date`: the access models
+   are not built, or a newer caseload extract was loaded than the one they
+   were built from (rebuild with dbt before answering).
+3. `caseload_feed_missing` / `caseload_feed_stale`: no caseload extract has
+   been loaded, or the one in force was last confirmed (loaded, or re-sent
+   unchanged: raw._load_audit) more than `max_age_days` days before the
+   request day (the project var `access_caseload_max_age_days`). A stale feed
+   denies every request: assignments may have ended since.
+4. `not_assigned` / `assignment_not_started` / `assignment_ended`: the staff
    member holds no caseload assignment for the child active on the request
    day (start and end dates inclusive). An unknown staff id, an unknown child
    id and another worker's child all give `not_assigned`, so a denial does not
    reveal whether a child exists.
-4. By the role of the active assignment:
+5. By the role of the active assignment:
    - PS_CASEWORKER or SUPERVISOR: allowed (`allow_ps_custody`, full school
      record) while the child is in CYFD custody, i.e. inside an open placement
      episode on the request day (Uninterrupted Scholars Act); else
@@ -62,6 +66,8 @@ RULES: dict[str, str] = {
                                      "ATTENDANCE_ONLY release",
     "malformed_request": "denied: staff id, child id or purpose is malformed",
     "access_models_missing": "denied: the access models are not built in this warehouse",
+    "access_models_out_of_date": "denied: a newer caseload extract was loaded than the access models were "
+                                 "built from (run the dbt build)",
     "caseload_feed_missing": "denied: no caseload extract has been loaded",
     "caseload_feed_stale": "denied: the caseload extract is older than the allowed number of days",
     "not_assigned": "denied: the child is not on this staff member's caseload",
@@ -120,6 +126,10 @@ class Facts:
 
     caseload_loaded_at: datetime | None
     max_age_days: int
+    # Latest load or unchanged re-send of the caseload content in force (None: caseload_loaded_at).
+    caseload_confirmed_at: datetime | None = None
+    # False when raw holds a newer caseload extract than the access models were built from.
+    models_current: bool = True
     assignments: tuple[Assignment, ...] = ()
     custody_episodes: tuple[CustodyEpisode, ...] = ()
     releases: tuple[Release, ...] = ()
@@ -219,12 +229,15 @@ def decide(request: Request, facts: Facts | None) -> Decision:
     if facts is None:
         return deny("access_models_missing")
     day = request.request_date
+    if not facts.models_current:
+        return deny("access_models_out_of_date")
     if facts.caseload_loaded_at is None:
         return deny("caseload_feed_missing")
-    age = (day - facts.caseload_loaded_at.date()).days
+    confirmed = max(facts.caseload_loaded_at, facts.caseload_confirmed_at or facts.caseload_loaded_at)
+    age = (day - confirmed.date()).days
     if age > facts.max_age_days:
         return deny("caseload_feed_stale",
-                    f"loaded {facts.caseload_loaded_at:%Y-%m-%d}, {age} days before the request; "
+                    f"caseload extract last loaded {confirmed:%Y-%m-%d}, {age} days before the request; "
                     f"limit {facts.max_age_days}")
     active = [a for a in facts.assignments if _active(a.start_date, a.end_date, day)]
     if not active:
