@@ -335,52 +335,45 @@ def _read_lines_sql(path: Path) -> str:
     """Physical lines after the header, each with its line number `ln` (the header is line 1).
 
     `with ordinality` numbers rows in the order of the source (DuckDB computes it as
-    `row_number() over ()` on the scan); blank lines come through as NULL, so numbers never shift.
+    `row_number() over ()` on the scan; `rowid` is no use here because inside the drop's
+    transaction a temp table's row ids are transaction-local). Blank lines come through as
+    NULL, so the numbers never shift.
     """
     return (f"(select ordinality + 1 as ln, line from read_csv({_lit(str(path))}, columns = {{'line': 'VARCHAR'}}, "
             f"header = false, skip = 1, delim = '\x1f', quote = '', escape = '', auto_detect = false, "
             f"strict_mode = false, null_padding = false) with ordinality)")
 
 
-def parse_with_duckdb(con, path: Path, has_quote: bool) -> str | None:
-    """Build temp table `fields` (ln, ln_end, f, problem) from physical lines.
+def duckdb_source(con, path: Path, has_quote: bool) -> str | None:
+    """A streaming subquery (ln, ln_end, f varchar[], problem) over the file's records.
 
-    Returns None, or 'python' when a quoted field spans lines (odd number of quotes on some line).
+    Nothing is materialized: every pass of the validation re-reads the file (from the page cache),
+    which is much cheaper than storing millions of lists. Returns None when a quoted field spans
+    lines (some line has an odd number of quotes): the csv module must parse such a file.
     """
-    con.execute("drop table if exists fields")
+    lines = _read_lines_sql(path)
     if not has_quote:
-        con.execute(
-            f"create temp table fields as select ln, ln as ln_end, string_split(line, ',') as f, "
-            f"cast(null as varchar) as problem from {_read_lines_sql(path)}")
-        return None
-    con.execute("drop table if exists lines")
-    con.execute(f"create temp table lines as select ln, line from {_read_lines_sql(path)}")
+        return (f"(select ln, ln as ln_end, string_split(line, ',') as f, cast(null as varchar) as problem "
+                f"from {lines})")
     odd = con.execute(
-        "select count(*) from lines where (length(line) - length(replace(line, '\"', ''))) % 2 = 1"
+        f"select count(*) from {lines} where (length(line) - length(replace(line, '\"', ''))) % 2 = 1"
     ).fetchone()[0]
     if odd:
-        con.execute("drop table lines")
-        return "python"
-    unquote = ("list_transform(regexp_extract_all(',' || line, {fre}, 1), "
+        return None
+    unquote = (f"list_transform(regexp_extract_all(',' || line, {_lit(_FIELD_AFTER_COMMA_RE)}, 1), "
                "x -> case when starts_with(x, '\"') then replace(x[2:-2], '\"\"', '\"') else x end)")
-    con.execute(f"""
-        create temp table fields as
+    ok = f"regexp_full_match(line, {_lit(_LINE_RE)})"
+    return f"""(
         select
             ln,
             ln as ln_end,
+            case when line is null then null when {ok} then {unquote} else [line] end as f,
             case
-                when line is null then null
-                when regexp_full_match(line, {_lit(_LINE_RE)}) then {unquote.format(fre=_lit(_FIELD_AFTER_COMMA_RE))}
-                else [line]
-            end as f,
-            case
-                when line is not null and not regexp_full_match(line, {_lit(_LINE_RE)})
+                when line is not null and not {ok}
                     then 'malformed quoting: a quote inside an unquoted field or text after a closing quote'
             end as problem
-        from lines
-    """)
-    con.execute("drop table lines")
-    return None
+        from {lines}
+    )"""
 
 
 def parse_with_python(con, path: Path) -> Reject | None:
@@ -525,38 +518,40 @@ def column_checks(col: Column, s: str) -> tuple[str, str]:
     return typed, reason_expr
 
 
-def build_checked(con, table: Table, positions: list[int]) -> None:
-    """Temp table `checked`: one row per record with typed values, per-column reasons and `bad`."""
+def checked_sql(table: Table, positions: list[int], source: str, *, typed: bool, reasons: bool) -> str:
+    """Subquery over the records of `source`: ln, ln_end, f, rec_problem, [v__<col> typed], [r__<col> reason]."""
     n = len(positions)
     rec_problem = (f"coalesce(problem, case when len(f) > {n} then 'too many fields: ' || len(f) || "
                    f"' (expected {n})' when len(f) < {n} then 'too few fields: ' || len(f) || "
                    f"' (expected {n})' end)")
-    inner = ["ln", "ln_end", f"{rec_problem} as rec_problem", "f"]
-    reasons = []
-    for i, (col, pos) in enumerate(zip(table.columns, positions)):
-        typed, reason = column_checks(col, f"f[{pos + 1}]")
-        inner.append(f"{typed} as {_q('v__' + col.name)}")
-        inner.append(f"case when len(f) = {n} and problem is null then {reason} end as {_q('r__' + col.name)}")
-        reasons.append(f"{_q('r__' + col.name)} is not null")
-    bad = " or ".join(["rec_problem is not null", *reasons])
-    con.execute("drop table if exists checked")
-    con.execute(f"""
-        create temp table checked as
-        select * exclude (f), ({bad}) as bad, case when {bad} then f end as f_bad
-        from (select {', '.join(inner)} from fields where f is not null or problem is not null)
-    """)
+    cols = ["ln", "ln_end", "f", f"{rec_problem} as rec_problem"]
+    for col, pos in zip(table.columns, positions):
+        value, reason = column_checks(col, f"f[{pos + 1}]")
+        if typed:
+            cols.append(f"{value} as {_q('v__' + col.name)}")
+        if reasons:
+            cols.append(f"case when len(f) = {n} and problem is null then {reason} end as {_q('r__' + col.name)}")
+    return f"(select {', '.join(cols)} from {source} where f is not null or problem is not null)"
 
 
-def collect_rejects(con, table: Table, positions: list[int]) -> None:
-    """Temp table `rejects` (ln, column_name, value, reason) of every row-level problem, and `dup_lines`."""
+def collect_rejects(con, table: Table, positions: list[int], source: str) -> None:
+    """Temp tables `rejects` (ln, column_name, value, reason) and `reject_lines` (ln) of the file.
+
+    Pass 1 keeps only the bad records (every check of every column in one scan); pass 2 finds
+    duplicate primary keys with a hash aggregate and names the lines of each duplicated key.
+    """
+    bad = " or ".join(["rec_problem is not null", *(f"{_q('r__' + c.name)} is not null" for c in table.columns)])
+    con.execute("drop table if exists bad_rows")
+    con.execute(f"create temp table bad_rows as select * from "
+                f"{checked_sql(table, positions, source, typed=False, reasons=True)} where {bad}")
     parts = [
-        "select ln, cast(null as varchar) as column_name, array_to_string(f_bad, ',') as value, "
+        "select ln, cast(null as varchar) as column_name, array_to_string(f, ',') as value, "
         "rec_problem || case when ln_end > ln then ' (the record spans lines ' || ln || '-' || ln_end || ')' "
-        "else '' end as reason from checked where bad and rec_problem is not null"
+        "else '' end as reason from bad_rows where rec_problem is not null"
     ]
     for col, pos in zip(table.columns, positions):
         r = _q("r__" + col.name)
-        parts.append(f"select ln, {_lit(col.name)}, f_bad[{pos + 1}], {r} from checked where bad and {r} is not null")
+        parts.append(f"select ln, {_lit(col.name)}, f[{pos + 1}], {r} from bad_rows where {r} is not null")
     con.execute("drop table if exists dup_lines")
     if table.primary_key:
         keys = [(_q("v__" + k), table.column(k).type == "code") for k in table.primary_key]
@@ -565,40 +560,34 @@ def collect_rejects(con, table: Table, positions: list[int]) -> None:
         key_cols = ", ".join(f"k{i}" for i in range(len(keys)))
         not_null = " and ".join(f"{k} is not null" for k, _ in keys)
         key_text = " || '|' || ".join(f"cast({k} as varchar)" for k, _ in keys)
+        keyed = (f"(select ln, {key_sel}, {key_text} as key_text "
+                 f"from {checked_sql(table, positions, source, typed=True, reasons=False)} "
+                 f"where rec_problem is null and {not_null})")
+        con.execute("drop table if exists dup_keys")
+        con.execute(f"create temp table dup_keys as select {key_cols} from {keyed} group by all having count(*) > 1")
         con.execute(f"""
             create temp table dup_lines as
-            with keyed as (
-                select ln, {key_sel}, {key_text} as key_text
-                from checked
-                where rec_problem is null and {not_null}
-            ),
-            dup_keys as (
-                select {key_cols} from keyed group by {key_cols} having count(*) > 1
-            ),
-            dups as (
-                select keyed.* from keyed semi join dup_keys using ({key_cols})
-            )
             select
                 ln,
                 key_text,
                 list(ln) over (partition by {key_cols} order by ln
                                rows between unbounded preceding and unbounded following) as lines
-            from dups
+            from {keyed} semi join dup_keys using ({key_cols})
         """)
+        con.execute("drop table dup_keys")
         pk = ", ".join(table.primary_key)
         parts.append(
             f"select ln, {_lit(pk)}, key_text, 'duplicate primary key ({pk}) within the file: also on line(s) ' || "
             f"array_to_string(list_filter(lines, x -> x <> ln)[1:5], ', ') || "
             f"case when len(lines) > 6 then ' and ' || (len(lines) - 6) || ' more' else '' end from dup_lines")
     else:
-        con.execute("create temp table dup_lines (ln bigint)")
+        con.execute("create temp table dup_lines (ln bigint, key_text varchar, lines bigint[])")
     con.execute("drop table if exists rejects")
     con.execute("create temp table rejects as " + " union all ".join(parts))
+    con.execute("drop table if exists reject_lines")
+    con.execute("create temp table reject_lines as select ln from bad_rows union select ln from dup_lines")
+    con.execute("drop table bad_rows")
 
-
-# --------------------------------------------------------------------------
-# One file
-# --------------------------------------------------------------------------
 
 def _key_values_where(table: Table, keys: list) -> str:
     col = _q(table.replace_key)
@@ -665,8 +654,8 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
         return _finish(res, t0)
 
     mib = pre.size / (1 << 20)
-    route = "python" if pre.needs_python else parse_with_duckdb(con, path, pre.has_quote)
-    if route == "python":
+    source = None if pre.needs_python else duckdb_source(con, path, pre.has_quote)
+    if source is None:
         problem = parse_with_python(con, path)
         if problem is not None:
             res.outcome, res.file_rejected = "rejected", True
@@ -674,16 +663,20 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
             res.rejects_arrow = _rejects_to_arrow([problem])
             res.message = f"file rejected: {problem.reason}"
             return _finish(res, t0)
-    t_read = time.perf_counter() - t0
-    build_checked(con, table, positions)
-    con.execute("drop table if exists fields")
-    collect_rejects(con, table, positions)
-    rows_read, rows_bad = con.execute(
-        "select count(*), count(*) filter (where bad or ln in (select ln from dup_lines)) from checked").fetchone()
+        source = "fields"
+    collect_rejects(con, table, positions, source)
+    typed = checked_sql(table, positions, source, typed=True, reasons=False)
+    n_reject_lines = con.execute("select count(*) from reject_lines").fetchone()[0]
+    good = "true" if n_reject_lines == 0 else "ln not in (select ln from reject_lines)"
+    key = _q("v__" + table.replace_key) if table.replace_key else "null"
+    by_key = con.execute(
+        f"select {key} as k, count(*), count(*) filter (where {good}) from {typed} group by 1 order by 1"
+    ).fetchall()
+    rows_read = sum(r[1] for r in by_key)
     res.rows_read = rows_read
-    res.rows_rejected = rows_bad
-    t_check = time.perf_counter() - t0 - t_read
-    if rows_bad:
+    res.rows_rejected = n_reject_lines
+    t_check = time.perf_counter() - t0
+    if n_reject_lines:
         res.rejects_arrow = con.execute(
             "select ln as line_number, column_name, "
             f"case when length(value) > {MAX_VALUE_CHARS} then left(value, {MAX_VALUE_CHARS}) || '...' "
@@ -691,32 +684,31 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
         res.rejects = [Reject(path.name, *row) for row in con.execute(
             f"select ln, column_name, value, reason from rejects order by ln, column_name limit {MAX_REJECTS_SHOWN}"
         ).fetchall()]
-    good = "not bad and ln not in (select ln from dup_lines)"
-    write = write and (accept_good_rows or rows_bad == 0)
+    write = write and (accept_good_rows or n_reject_lines == 0)
     if write:
         target = f"{RAW_SCHEMA}.{_q(table.name)}"
         if table.replace_key:
-            keys = [r[0] for r in con.execute(
-                f"select distinct {_q('v__' + table.replace_key)} from checked where {good} order by 1").fetchall()]
+            keys = [k for k, _n, n_good in by_key if n_good and k is not None]
             res.replaced_keys = ",".join(str(k) for k in keys)
             con.execute(f"delete from {target} where {_key_values_where(table, keys)}")
         else:
             con.execute(f"delete from {target}")
         cols = ", ".join(_q(c.name) for c in table.columns) + ", " + ", ".join(n for n, _, _ in LOAD_METADATA)
         values = ", ".join(_q("v__" + c.name) for c in table.columns)
-        con.execute(
-            f"insert into {target} ({cols}) select {values}, ?, ?, ?, ln, ? from checked where {good} order by ln",
-            [drop_id, path.name, pre.sha256, loaded_at])
-        res.rows_loaded = rows_read - rows_bad
+        # The source streams in file order, so the rows are stored in line order.
+        inserted = con.execute(
+            f"insert into {target} ({cols}) select {values}, ?, ?, ?, ln, ? from {typed} where {good}",
+            [drop_id, path.name, pre.sha256, loaded_at]).fetchone()[0]
+        res.rows_loaded = inserted
         res.outcome = "loaded"
     else:
-        res.outcome = "rejected" if rows_bad else "failed"
-    t_write = time.perf_counter() - t0 - t_read - t_check
-    for tmp in ("checked", "rejects", "dup_lines"):
+        res.outcome = "rejected" if n_reject_lines else "failed"
+    t_write = time.perf_counter() - t0 - t_check
+    for tmp in ("fields", "rejects", "dup_lines", "reject_lines"):
         con.execute(f"drop table if exists {tmp}")
-    rate = rows_read / max(t_read + t_check, 1e-9)
-    log(f"   {path.name}: {rows_read:,} rows, {mib:,.1f} MiB; read {t_read:.1f}s, checked {t_check:.1f}s"
-        f"{f', written {t_write:.1f}s' if write else ''} ({rate:,.0f} rows/s); {rows_bad:,} rejected")
+    rate = rows_read / max(t_check + t_write, 1e-9)
+    log(f"   {path.name}: {rows_read:,} rows, {mib:,.1f} MiB; checked {t_check:.1f}s"
+        f"{f', written {t_write:.1f}s' if write else ''} ({rate:,.0f} rows/s); {n_reject_lines:,} rejected")
     return _finish(res, t0)
 
 
