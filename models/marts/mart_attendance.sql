@@ -1,0 +1,5 @@
+{#- Outcome mart of the attendance domain: the published (disclosure-controlled)
+    rows of its measures, the comparison groups side by side. One row per
+    school year, measure, breakdown and breakdown value. -#}
+
+{{ domain_mart('attendance') }}
