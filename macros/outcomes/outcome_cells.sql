@@ -9,7 +9,6 @@
     row per measure. Cells with a zero denominator are not produced.
 -#}
 
-{%- set numeric_inputs = ['days_present', 'days_enrolled', 'schools_attended', 'incidents'] -%}
 
 {% macro _outcome_term(expr) -%}
     {%- if expr in ['days_present', 'days_enrolled', 'schools_attended', 'incidents'] -%}

@@ -34,8 +34,17 @@ grade_levels as (
     select * from {{ ref('grade_levels') }}
 ),
 
-ped_districts as (
+ped_districts_seed as (
     select * from {{ ref('ped_districts') }}
+),
+
+ped_districts as (
+    -- The seed's codes as text whatever types the CSV was loaded with
+    -- (district codes are 3 digits with leading zeros).
+    select
+        lpad(cast(ped_districts_seed.district_code as varchar), 3, '0') as district_code,
+        cast(ped_districts_seed.county_fips as varchar) as county_fips
+    from ped_districts_seed
 ),
 
 nm_counties as (

@@ -1,4 +1,4 @@
-{{ config(access='private') }}
+{{ config(access='private', schema='matched') }}
 
 {#- One row per linked person and school year in which the person is
     PS-involved, JJ-involved or court-involved (research design, group

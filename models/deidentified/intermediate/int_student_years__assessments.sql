@@ -1,4 +1,4 @@
-{{ config(access='private') }}
+{{ config(access='private', schema='matched') }}
 
 {#- One row per linked person and school year with a score: tested and
     proficient (performance level >= var proficient_min_performance_level)

@@ -1,4 +1,4 @@
-{{ config(access='private') }}
+{{ config(access='private', schema='matched') }}
 
 {#- One row per linked person and school year with attendance rows: days
     summed over the year's schools and ids, and the absence flags of the

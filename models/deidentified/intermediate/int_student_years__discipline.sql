@@ -1,4 +1,4 @@
-{{ config(access='private') }}
+{{ config(access='private', schema='matched') }}
 
 {#- One row per linked person and school year with discipline rows:
     student-incidents (an incident counts once per person even if recorded

@@ -1,4 +1,4 @@
-{{ config(access='private') }}
+{{ config(access='private', schema='matched') }}
 
 {#- One row per linked person and school year with an enrollment stay:
     distinct schools among the stays (re-entering a school counts once;

@@ -1,4 +1,4 @@
-{{ config(access='private') }}
+{{ config(access='private', schema='matched') }}
 
 {#- One row per linked person (person_key) and school year with a PED
     snapshot: the demographics of the person's latest snapshot of the year

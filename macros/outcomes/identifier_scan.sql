@@ -1,0 +1,79 @@
+{#-
+    SQL of the identifier scan (tests/singular/marts_identifier_scan.sql):
+    every column of every table in the de-identified and marts schemas,
+    checked by name (identifier-like names, the pii-tagged columns of the
+    sources), by type (no DATE/TIMESTAMP column: events become school years)
+    and by value (SSN-shaped or 9-digit strings and integers, full dates,
+    agency ids C########/P########/S######, AOC case numbers, and names that
+    appear in the raw extracts but are not words of the project's own
+    vocabulary: codes, county names). One row per finding with a count;
+    values are never echoed, so a failure does not print an identifier.
+-#}
+{% macro identifier_scan(schemas, names_relation) -%}
+    {%- set forbidden_name_pattern = '(^|_)(first|middle|last|given|family|sur)_?name|name_suffix|birth|ssn|(^|_)(person|student|party|staff|case|report|placement|referral|supervision|incident|release|system)_(id|key|number)$|_date$|^dob$|address|phone' -%}
+    {%- set pii_columns = [] -%}
+    {%- for source in (graph.get('sources') or {}).values() -%}
+        {%- for column in source.columns.values() -%}
+            {%- if 'pii' in (column.tags or []) and column.name not in pii_columns -%}
+                {%- do pii_columns.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set columns_query -%}
+        select table_schema, table_name, column_name, upper(data_type) as data_type
+        from information_schema.columns
+        where table_catalog = current_database()
+            and table_schema in ({{ sql_list(schemas) }})
+        order by table_schema, table_name, ordinal_position
+    {%- endset -%}
+    {%- set columns = run_query(columns_query).rows if execute else [] -%}
+with
+names as (
+    select distinct upper(trim(names_relation.name_value)) as name_value
+    from {{ names_relation }} as names_relation
+    where length(trim(names_relation.name_value)) >= 2
+),
+
+findings as (
+    select 'none' as table_name, 'none' as column_name, 'none' as finding, 0 as offending_rows
+    where false
+    {%- for row in columns %}
+    {%- set rel = row[0] ~ '.' ~ row[1] %}
+    {%- set col = adapter.quote(row[2]) %}
+    {%- if modules.re.search(forbidden_name_pattern, row[2].lower()) or row[2] in pii_columns %}
+    union all
+    select '{{ rel }}', '{{ row[2] }}', 'identifier column name', 1
+    {%- endif %}
+    {%- if row[3].startswith('DATE') or row[3].startswith('TIMESTAMP') or row[3].startswith('TIME') %}
+    union all
+    select '{{ rel }}', '{{ row[2] }}', 'date or time column', 1
+    {%- elif row[3] in ('VARCHAR', 'TEXT', 'STRING') %}
+    union all
+    select '{{ rel }}', '{{ row[2] }}', scan.finding, count(*)
+    from (
+        select
+            case
+                when regexp_full_match(t.{{ col }}, '[0-9]{3}-?[0-9]{2}-?[0-9]{4}') then 'ssn-shaped or 9-digit id'
+                when regexp_matches(t.{{ col }}, '(^|[^0-9])(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]') then 'full date'
+                when regexp_matches(t.{{ col }}, '[0-9]{1,2}/[0-9]{1,2}/(19|20)[0-9]{2}') then 'full date'
+                when regexp_full_match(t.{{ col }}, '[CP][0-9]{8}|S[0-9]{6}') then 'agency id'
+                when regexp_matches(t.{{ col }}, '[A-Z]-[0-9]{3}-[A-Z]{2}-[0-9]{4}-[0-9]+') then 'case number'
+                when upper(trim(t.{{ col }})) in (select names.name_value from names) then 'name from the raw extracts'
+            end as finding
+        from {{ rel }} as t
+        where t.{{ col }} is not null
+    ) as scan
+    where scan.finding is not null
+    group by scan.finding
+    {%- elif row[3] in ('INTEGER', 'BIGINT', 'HUGEINT', 'UBIGINT') %}
+    union all
+    select '{{ rel }}', '{{ row[2] }}', '9-digit integer (student id shaped)', count(*)
+    from {{ rel }} as t
+    where t.{{ col }} between 100000000 and 999999999
+    having count(*) > 0
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from findings
+{%- endmacro %}

@@ -1,0 +1,62 @@
+{#- Fails when any column of the de-identified or marts layers holds a
+    direct identifier, by column name, type or value (macro
+    identifier_scan). The names scanned for are every first, middle and last
+    name of the raw extracts, less the words of the project's own
+    vocabulary (contract codes, county names, harmonized codes). -#}
+{{ config(tags=['privacy']) }}
+
+-- depends_on: {{ ref('deid_student_years') }}
+-- depends_on: {{ ref('deid_graduation_cohort') }}
+-- depends_on: {{ ref('deid_k_anonymity') }}
+-- depends_on: {{ ref('deid_research_extract') }}
+-- depends_on: {{ ref('deid_build_info') }}
+-- depends_on: {{ ref('published_outcomes') }}
+-- depends_on: {{ ref('measure_definitions') }}
+-- depends_on: {{ ref('published_metadata') }}
+-- depends_on: {{ ref('mart_special_services') }}
+-- depends_on: {{ ref('mart_mobility') }}
+-- depends_on: {{ ref('mart_retention_graduation') }}
+-- depends_on: {{ ref('mart_attendance') }}
+-- depends_on: {{ ref('mart_discipline') }}
+-- depends_on: {{ ref('mart_testing') }}
+
+with raw_names as (
+    {%- for src, cols in [
+        (source('cyfd', 'cyfd_person'), ['first_name', 'middle_name', 'last_name']),
+        (source('cyfd', 'cyfd_person_alias'), ['first_name', 'last_name']),
+        (source('ped', 'ped_student_snapshot'), ['first_name', 'middle_name', 'last_name']),
+        (source('aoc', 'aoc_party'), ['first_name', 'middle_name', 'last_name']),
+    ] %}
+    {%- set outer_loop = loop %}
+    {%- for col in cols %}
+    select {{ col }} as name_value from {{ src }}
+    {% if not (outer_loop.last and loop.last) %}union{% endif %}
+    {%- endfor %}
+    {%- endfor %}
+),
+
+vocabulary as (
+    select upper(code) as word from {{ ref('contract_code_sets') }}
+    union
+    select upper(county_name) from {{ ref('nm_counties') }}
+    union
+    select upper(race_ethnicity) from {{ ref('race_ethnicity_map') }}
+    union
+    select upper(grade_level) from {{ ref('grade_levels') }}
+    union
+    select word from (
+        values ('TOTAL'), ('UNKNOWN'), ('OTHER'), ('STATEWIDE'), ('NOT_INVOLVED'), ('DEMO'), ('SECRET')
+    ) as extra (word)
+),
+
+scanned_names as (
+    select raw_names.name_value
+    from raw_names
+    where upper(trim(raw_names.name_value)) not in (select vocabulary.word from vocabulary)
+),
+
+scan as (
+    {{ identifier_scan([ref('deid_student_years').schema, ref('published_outcomes').schema], 'scanned_names') }}
+)
+
+select * from scan
