@@ -14,7 +14,7 @@ ssn_pairs as (
     select distinct
         l.system_id_key as system_id_key_l,
         r.system_id_key as system_id_key_r,
-        'ssn_birth_date' as rule
+        'ssn_birth_date' as link_rule
     from identities as l
     inner join identities as r
         on
@@ -70,7 +70,7 @@ identity_pairs as (
     select distinct
         l.system_id_key as system_id_key_l,
         r.system_id_key as system_id_key_r,
-        'unique_full_identity' as rule
+        'unique_full_identity' as link_rule
     from unique_identities as l
     inner join unique_identities as r
         on
@@ -96,7 +96,7 @@ final as (
     select
         system_id_key_l,
         system_id_key_r,
-        min(rule) as rule,
+        min(link_rule) as link_rule
     from all_pairs
     group by system_id_key_l, system_id_key_r
 )

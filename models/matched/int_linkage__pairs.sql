@@ -19,7 +19,7 @@ scored_ordered as (
         greatest(system_l || ':' || system_id_l, system_r || ':' || system_id_r) as system_id_key_r,
         match_probability,
         match_weight,
-        match_band,
+        match_band
     from scored_pairs
 ),
 
@@ -29,17 +29,26 @@ model_pairs as (
         system_id_key_r,
         max(match_probability) as match_probability,
         max(match_weight) as match_weight,
-        arg_max(match_band, match_probability) as model_band,
+        arg_max(match_band, match_probability) as model_band
     from scored_ordered
     group by system_id_key_l, system_id_key_r
 ),
 
 pair_keys as (
-    select system_id_key_l, system_id_key_r from model_pairs
+    select
+        system_id_key_l,
+        system_id_key_r
+    from model_pairs
     union
-    select system_id_key_l, system_id_key_r from deterministic_pairs
+    select
+        system_id_key_l,
+        system_id_key_r
+    from deterministic_pairs
     union
-    select system_id_key_l, system_id_key_r from review_decisions
+    select
+        system_id_key_l,
+        system_id_key_r
+    from review_decisions
 ),
 
 final as (
@@ -51,18 +60,18 @@ final as (
         model_pairs.match_probability,
         model_pairs.match_weight,
         coalesce(model_pairs.model_band, 'none') as model_band,
-        deterministic_pairs.rule as deterministic_rule,
+        deterministic_pairs.link_rule as deterministic_rule,
         review_decisions.decision,
         review_decisions.decided_by,
         review_decisions.decided_at,
         case
             when review_decisions.decision = 'match' then 'clerical'
             when review_decisions.decision = 'no_match' then 'rejected'
-            when deterministic_pairs.rule is not null then 'deterministic'
+            when deterministic_pairs.link_rule is not null then 'deterministic'
             when model_pairs.model_band = 'auto' then 'probabilistic'
             when model_pairs.model_band = 'review' then 'review'
             else 'none'
-        end as edge_type,
+        end as edge_type
     from pair_keys
     left join model_pairs
         on

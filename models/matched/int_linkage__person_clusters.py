@@ -14,7 +14,7 @@ def model(dbt, session):
 
     from datashare.linkage.score import Edge, cluster
 
-    nodes = [r[0] for r in dbt.ref("int_linkage__identities").aggregate(
+    nodes = [r[0] for r in dbt.ref("int_linkage__system_ids").project(
         "system_id_key").order("system_id_key").fetchall()]
     pairs = dbt.ref("int_linkage__pairs").project(
         "system_id_key_l, system_id_key_r, match_probability, edge_type").fetchall()

@@ -58,19 +58,39 @@ reference_date as (
 id_birth_dates as (
     select
         identities.system_id_key,
-        min(identities.birth_date) as birth_date,
+        min(identities.birth_date) as birth_date
     from identities
     group by identities.system_id_key
 ),
 
 cyfd_events as (
-    select person_id, report_date as event_date, county_fips, 'PS' as involvement from ps_reports
+    select
+        person_id,
+        report_date as event_date,
+        county_fips,
+        'PS' as involvement
+    from ps_reports
     union all
-    select person_id, start_date, county_fips, 'PS' from ps_placements
+    select
+        person_id,
+        start_date as event_date,
+        county_fips,
+        'PS' as involvement
+    from ps_placements
     union all
-    select person_id, referral_date, county_fips, 'JJ' from jjs_referrals
+    select
+        person_id,
+        referral_date as event_date,
+        county_fips,
+        'JJ' as involvement
+    from jjs_referrals
     union all
-    select person_id, start_date, county_fips, 'JJ' from jjs_supervisions
+    select
+        person_id,
+        start_date as event_date,
+        county_fips,
+        'JJ' as involvement
+    from jjs_supervisions
 ),
 
 cyfd_context as (
@@ -81,7 +101,7 @@ cyfd_context as (
             when bool_or(cyfd_events.involvement = 'PS') and bool_or(cyfd_events.involvement = 'JJ') then 'DUAL'
             when bool_or(cyfd_events.involvement = 'PS') then 'PS'
             else 'JJ'
-        end as involvement_group,
+        end as involvement_group
     from cyfd_events
     group by cyfd_events.person_id
 ),
@@ -90,7 +110,7 @@ aoc_context as (
     select
         'AOC:' || aoc_cases.party_id as system_id_key,
         arg_max(aoc_cases.county_fips, aoc_cases.filing_date) as county_fips,
-        array_to_string(list_sort(list_distinct(list(aoc_cases.case_type))), '+') as involvement_group,
+        array_to_string(list_sort(list_distinct(list(aoc_cases.case_type))), '+') as involvement_group
     from aoc_cases
     group by aoc_cases.party_id
 ),
@@ -99,7 +119,7 @@ ped_context as (
     select
         'PED:' || student_snapshots.student_id as system_id_key,
         arg_max(ped_districts.county_fips, student_snapshots.school_year) as county_fips,
-        'STUDENT' as involvement_group,
+        'STUDENT' as involvement_group
     from student_snapshots
     left join ped_districts
         on student_snapshots.district_code = ped_districts.district_code
@@ -119,7 +139,7 @@ person_systems as (
         person_key,
         count(*) filter (where system = 'CYFD') as cyfd_ids,
         count(*) filter (where system = 'PED') as ped_ids,
-        count(*) filter (where system = 'AOC') as aoc_ids,
+        count(*) filter (where system = 'AOC') as aoc_ids
     from person_xref
     group by person_key
 ),
@@ -142,7 +162,7 @@ ids as (
             else '18+'
         end as age_band,
         coalesce(id_context.county_fips, 'unknown') as county_fips,
-        coalesce(id_context.involvement_group, 'none recorded') as involvement_group,
+        coalesce(id_context.involvement_group, 'none recorded') as involvement_group
     from person_xref
     inner join person_systems
         on person_xref.person_key = person_systems.person_key
@@ -154,13 +174,33 @@ ids as (
 ),
 
 id_dimensions as (
-    select system_id_key, 'all' as dimension, 'all' as dimension_value from ids
+    select
+        system_id_key,
+        'all' as dimension,
+        'all' as dimension_value
+    from ids
     union all
-    select system_id_key, 'age_band', age_band from ids
+    select
+        system_id_key,
+        'age_band' as dimension,
+        age_band as dimension_value
+    from ids
     union all
-    select system_id_key, 'county', county_fips from ids
+    select
+        system_id_key,
+        'county' as dimension,
+        county_fips as dimension_value
+    from ids
     union all
-    select system_id_key, 'involvement_group', involvement_group from ids
+    select
+        system_id_key,
+        'involvement_group' as dimension,
+        involvement_group as dimension_value
+    from ids
+),
+
+systems as (
+    select unnest(['CYFD', 'PED', 'AOC']) as linked_system
 ),
 
 id_targets as (
@@ -172,9 +212,9 @@ id_targets as (
             when 'CYFD' then ids.cyfd_ids - (ids.system = 'CYFD')::int
             when 'PED' then ids.ped_ids - (ids.system = 'PED')::int
             when 'AOC' then ids.aoc_ids - (ids.system = 'AOC')::int
-        end > 0 as is_linked,
+        end > 0 as is_linked
     from ids
-    cross join (select unnest(['CYFD', 'PED', 'AOC']) as linked_system) as targets
+    cross join systems as targets
     -- within one system only PED issues several ids to one person
     where ids.system != targets.linked_system or ids.system = 'PED'
 ),
@@ -187,7 +227,7 @@ match_rates as (
         id_dimensions.dimension,
         id_dimensions.dimension_value,
         count(*) filter (where id_targets.is_linked) as numerator,
-        count(*) as denominator,
+        count(*) as denominator
     from id_targets
     inner join id_dimensions
         on id_targets.system_id_key = id_dimensions.system_id_key
@@ -202,26 +242,42 @@ review_shares as (
         id_dimensions.dimension,
         id_dimensions.dimension_value,
         count(*) filter (where ids.match_band = 'review' and ids.link_method = 'unlinked') as numerator,
-        count(*) as denominator,
+        count(*) as denominator
     from ids
     inner join id_dimensions
         on ids.system_id_key = id_dimensions.system_id_key
     group by all
 ),
 
+pair_bins as (
+    select
+        pairs.system_l,
+        pairs.system_r,
+        floor(least(pairs.match_probability, 0.999999) * 20) / 20 as bin_start
+    from pairs
+    where pairs.match_probability is not null
+),
+
+bin_counts as (
+    select
+        system_l,
+        system_r,
+        bin_start,
+        count(*) as pairs_in_bin
+    from pair_bins
+    group by system_l, system_r, bin_start
+),
+
 probability_bins as (
     select
         'probability_distribution' as measure,
-        pairs.system_l as system,
-        pairs.system_r as linked_system,
+        system_l as system,
+        system_r as linked_system,
         'probability_bin' as dimension,
-        printf('%.2f-%.2f', floor(pairs.match_probability * 20) / 20,
-            least(floor(pairs.match_probability * 20) / 20 + 0.05, 1.0)) as dimension_value,
-        count(*) as numerator,
-        sum(count(*)) over (partition by pairs.system_l, pairs.system_r) as denominator,
-    from pairs
-    where pairs.match_probability is not null
-    group by all
+        printf('%.2f-%.2f', bin_start, bin_start + 0.05) as dimension_value,
+        pairs_in_bin as numerator,
+        sum(pairs_in_bin) over (partition by system_l, system_r) as denominator
+    from bin_counts
 ),
 
 all_measures as (
@@ -241,7 +297,7 @@ final as (
         dimension_value,
         numerator,
         denominator,
-        round(numerator / nullif(denominator, 0), 6) as rate,
+        round(numerator / nullif(denominator, 0), 6) as rate
     from all_measures
 )
 

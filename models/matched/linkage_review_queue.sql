@@ -28,7 +28,7 @@ open_pairs as (
         case
             when pairs.model_band = 'review' then 'review_band'
             else 'one_to_one_conflict'
-        end as reason,
+        end as reason
     from pairs
     inner join person_xref as xref_l
         on pairs.system_id_key_l = xref_l.system || ':' || xref_l.system_id
@@ -45,7 +45,7 @@ scored_ordered as (
     select
         scored_pairs.*,
         (scored_pairs.system_l || ':' || scored_pairs.system_id_l)
-        <= (scored_pairs.system_r || ':' || scored_pairs.system_id_r) as in_order,
+        <= (scored_pairs.system_r || ':' || scored_pairs.system_id_r) as in_order
     from scored_pairs
 ),
 
@@ -61,11 +61,11 @@ best_identity_pairs as (
         mw_last_name,
         mw_birth_date,
         mw_ssn,
-        mw_middle_name,
+        mw_middle_name
     from scored_ordered
     qualify row_number() over (
         partition by system_id_key_l, system_id_key_r
-        order by match_probability desc, identity_id_l, identity_id_r
+        order by match_probability desc, identity_id_l asc, identity_id_r asc
     ) = 1
 ),
 
@@ -94,7 +94,7 @@ final as (
         identity_l.sex as sex_l,
         identity_r.sex as sex_r,
         identity_l.identity_source as identity_source_l,
-        identity_r.identity_source as identity_source_r,
+        identity_r.identity_source as identity_source_r
     from open_pairs
     inner join best_identity_pairs
         on

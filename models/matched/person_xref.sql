@@ -11,7 +11,7 @@ final as (
         person_clusters.person_key,
         person_clusters.link_method,
         person_clusters.match_probability,
-        person_clusters.match_band,
+        person_clusters.match_band
     from person_clusters
 )
 

@@ -123,7 +123,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _level("first_name_std_l = middle_name_std_r or middle_name_std_l = first_name_std_r",
                    "first name is the other's middle name", m_probability=0.005),
             _level("jaro_winkler_similarity(first_name_canonical_l, first_name_canonical_r) >= 0.85",
-                   "similar (JW >= 0.85)"),
+                   "similar (JW >= 0.85)", m_probability=0.005),
             _ELSE,
         ],
     },
@@ -135,14 +135,15 @@ COMPARISONS: list[dict[str, Any]] = [
             _level("last_name_std_l = last_name_std_r", "exact",
                    tf_adjustment_column="last_name_std", tf_adjustment_weight=1.0),
             _level("last_name_joined_l = last_name_joined_r", "same without spaces/hyphens"),
-            _level(_FIRST_SWAPPED, "first and last swapped", m_probability=0.01),
+            # the swap's evidence is counted once, under first_name
+            _level(_FIRST_SWAPPED, "first and last swapped (counted under first name)", is_null_level=True),
             _level("list_has_any(last_name_tokens_l, last_name_tokens_r)",
                    "shares a surname token (compound surname)"),
             _level("damerau_levenshtein(last_name_std_l, last_name_std_r) <= 1 "
                    "or jaro_winkler_similarity(last_name_std_l, last_name_std_r) >= 0.94",
                    "one-character typo / JW >= 0.94"),
             _level("jaro_winkler_similarity(last_name_std_l, last_name_std_r) >= 0.85",
-                   "similar (JW >= 0.85)"),
+                   "similar (JW >= 0.85)", m_probability=0.005),
             _ELSE,
         ],
     },
@@ -153,7 +154,7 @@ COMPARISONS: list[dict[str, Any]] = [
             _null("birth_date"),
             _level("birth_date_l = birth_date_r", "exact"),
             _level("birth_year_l = birth_year_r and birth_month_l = birth_day_r "
-                   "and birth_day_l = birth_month_r", "day and month swapped"),
+                   "and birth_day_l = birth_month_r", "day and month swapped", m_probability=0.004),
             _level("damerau_levenshtein(birth_date_text_l, birth_date_text_r) <= 1",
                    "one-character typo"),
             _level("(birth_year_l = birth_year_r)::int + (birth_month_l = birth_month_r)::int "
@@ -220,7 +221,7 @@ PRIOR_RULES = [
 ]
 PRIOR_RECALL = 0.75
 #: Random pairs sampled to estimate u (how often fields agree by chance).
-U_MAX_PAIRS = 2_000_000
+U_MAX_PAIRS = 1_000_000
 #: EM passes. Splink estimates in a pass only the comparisons that use none
 #: of the columns the pass blocks on, so each pass blocks on some fields and
 #: trains the others on pairs NOT pre-selected to agree on them:
