@@ -26,7 +26,7 @@ COLUMNS = KEY_COLUMNS + NUMBER_COLUMNS + TEXT_COLUMNS
 
 # Manifest files the publish step may write, and the key names it may use.
 MANIFEST_NAMES = ("publish_manifest.json", "manifest.json", "published_manifest.json", "_manifest.json")
-MANIFEST_TABLES = ("publish_manifest", "published_manifest", "manifest", "_publish_manifest")
+MANIFEST_TABLES = ("published_metadata", "publish_manifest", "published_manifest", "manifest", "_publish_manifest")
 
 
 class ReportDataError(RuntimeError):
@@ -150,21 +150,29 @@ def load_published(published_dir: Path) -> Published:
 def load_manifest(published_dir: Path) -> dict[str, Any]:
     """The publish step's metadata (drop id, build date, key mode, ...), or {} when there is none.
 
-    Looks for a JSON manifest file next to the published files, then for a
-    one-row manifest table (or a key/value table) in published.duckdb.
+    Merges the one-row metadata table of published.duckdb (`published_metadata`,
+    or a key/value manifest table) with a JSON manifest file next to the
+    published files; the file wins where both name a key.
     """
+    merged: dict[str, Any] = {}
+    database = published_dir / DUCKDB_FILE
+    if database.exists():
+        merged.update(_manifest_from_database(database))
     for name in MANIFEST_NAMES:
         path = published_dir / name
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(data, dict):
-                return data
-    database = published_dir / DUCKDB_FILE
-    if not database.exists():
-        return {}
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            merged.update(data)
+            break
+    return merged
+
+
+def _manifest_from_database(database: Path) -> dict[str, Any]:
     import duckdb
 
     try:
