@@ -129,7 +129,8 @@ def test_truth_covers_every_system_id_once(small_generated):
         "CYFD": {r["person_id"] for r in _rows(drop / "cyfd_person.csv")[1]},
         "AOC": {r["party_id"] for r in _rows(drop / "aoc_party.csv")[1]},
         "PED": {r["student_id"] for r in _rows(drop / "ped_student_snapshot.csv")[1]}
-        | {r["student_id"] for r in _rows(drop / "ped_enrollment.csv")[1]},
+        | {r["student_id"] for r in _rows(drop / "ped_enrollment.csv")[1]}
+        | {r["student_id"] for r in _rows(drop / "ped_graduation_cohort.csv")[1]},
     }
     for system, found in ids.items():
         in_truth = {sid for (s, sid) in keys if s == system}

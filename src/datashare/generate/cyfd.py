@@ -50,7 +50,7 @@ def make_cyfd(rng: np.random.Generator, p: People, y0: int, y1: int, extract_day
     years = np.arange(y0 - 4, y1 + 1)
     n = p.n
     # who is ever PS- / JJ-involved (latent propensity above a threshold)
-    ps_class = p.z["ps"] > inv_norm(0.155)
+    ps_class = p.z["ps"] > inv_norm(0.17)
     jj_base = np.where(ps_class, 0.20, 0.055) * np.where(p.sex == 0, 1.35, 0.65)
     jj_class = p.z["jj"] > inv_norm(jj_base)
     ps_onset = rng.integers(0, 17, size=n)
@@ -77,9 +77,9 @@ def make_cyfd(rng: np.random.Generator, p: People, y0: int, y1: int, extract_day
         rep_parts.append({"person": who[ok], "day": day[ok]})
         # JJS referrals
         elig = jj_class & in_nm & (age >= jj_onset) & (age <= 17)
-        has = elig & ((age == jj_onset) | (rng.random(n) < 0.45))
+        has = elig & ((age == jj_onset) | (rng.random(n) < 0.35))
         who = np.flatnonzero(has)
-        k = 1 + np.minimum(rng.poisson(0.5, size=len(who)), 4)
+        k = 1 + np.minimum(rng.poisson(0.4, size=len(who)), 4)
         who = np.repeat(who, k)
         day = start + (rng.random(len(who)) * (end - start)).astype(np.int64)
         ref_parts.append({"person": who, "day": day})
@@ -97,7 +97,7 @@ def make_cyfd(rng: np.random.Generator, p: People, y0: int, y1: int, extract_day
     # custody: the first substantiated report may lead to a removal
     subst = np.flatnonzero(rep["finding"] == 0)
     first_sub = subst[np.unique(rep["person"][subst], return_index=True)[1]]
-    removed = first_sub[rng.random(len(first_sub)) < 0.30]
+    removed = first_sub[rng.random(len(first_sub)) < 0.33]
     pers = rep["person"][removed]
     removal = rep["day"][removed] + rng.integers(0, 15, size=len(removed))
     length = (rng.gamma(1.6, 330, size=len(removed)) + 20).astype(np.int64)

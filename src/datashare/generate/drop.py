@@ -86,7 +86,13 @@ def _unique_ids(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarra
 
 
 def _plan_high_school(rng: np.random.Generator, p: People, cy: CyfdData, y0: int, y1: int) -> None:
-    """Each person's path through high school, drawn from the cohort's involvement (grad target by group)."""
+    """Each person's path through high school, drawn from the cohort's involvement (grad target by group).
+
+    The probability of graduating in four years is set per involvement
+    category of the cohort's four school years, then corrected by a few
+    fixed-point steps on the cohort outcomes actually produced (transfers out
+    leave the denominator, late arrivals join it).
+    """
     n = p.n
     _, _, e = grade_in(p, 0)
     c = e + 3
@@ -99,17 +105,68 @@ def _plan_high_school(rng: np.random.Generator, p: People, cy: CyfdData, y0: int
     rows = np.arange(n)
     any_ps = (cs_ps[rows, b] - cs_ps[rows, a]) > 0
     any_jj = (cs_jj[rows, b] - cs_jj[rows, a]) > 0
+    del cs_ps, cs_jj
     cat = any_ps.astype(np.int64) + 2 * any_jj
     members = (c >= y0) & (c <= y1) & ~p.private
     counts = np.bincount(cat[members], minlength=4)
+    target = category_rates("graduation_rate_4yr", counts)
     other_share = 0.015
-    p4 = np.clip(category_rates("graduation_rate_4yr", counts) / (1 - other_share), 0, 1)[cat]
     u = rng.random(n)
     rest = rng.choice(4, size=n, p=[0.33, 0.10, 0.47, 0.10]) + 1  # G5, G6, DROP, STILL
-    p.hs_plan = np.where(u < p4, 0, rest).astype(np.int8)
     p.drop_t = rng.choice(6, size=n, p=[0.10, 0.22, 0.28, 0.30, 0.07, 0.03])
     p.drop_k = rng.integers(20, 170, size=n)
-    p.other_completer = (p.hs_plan <= 2) & (rng.random(n) < other_share)
+    oc = rng.random(n) < other_share
+    p4 = np.clip(target / (1 - other_share), 0, 1)
+    for _ in range(3):
+        p.hs_plan = np.where(u < p4[cat], 0, rest).astype(np.int8)
+        p.other_completer = (p.hs_plan <= 2) & oc
+        co = _cohort_outcomes(p, y0, y1)
+        k = cat[co["idx"]]
+        den = co["outcome"] != 3
+        target = category_rates("graduation_rate_4yr", np.bincount(k[den], minlength=4))
+        grad = (co["outcome"] == 0) & (co["yto"] == 4) & den
+        got = np.bincount(k[den], weights=grad[den], minlength=4) / np.maximum(np.bincount(k[den], minlength=4), 1)
+        ok = (got > 0) & (target > 0)
+        p4 = np.where(ok, np.clip(p4 * target / np.where(ok, got, 1), 0, 1), p4)
+    p.hs_plan = np.where(u < p4[cat], 0, rest).astype(np.int8)
+    p.other_completer = (p.hs_plan <= 2) & oc
+
+
+def _cohort_outcomes(p: People, y0: int, y1: int) -> dict[str, np.ndarray]:
+    """Four-year cohorts c = y0 .. y1: members (enrolled in grade 9+ in NM in the cohort's years) and outcomes."""
+    _, _, e = grade_in(p, 0)
+    c = e + 3
+    member = np.zeros(p.n, dtype=bool)
+    last_seen = np.full(p.n, -1, dtype=np.int64)
+    in_window = (c >= y0) & (c <= y1)
+    for y in range(y0 - 3, y1 + 1):
+        st = year_state(p, y)
+        idx = st.idx[st.grade >= 9]
+        ok = in_window[idx] & (y >= e[idx]) & (y <= c[idx])
+        member[idx[ok]] = True
+        last_seen[st.idx] = y
+    idx = np.flatnonzero(member)
+    plan = p.hs_plan[idx]
+    ci = c[idx]
+    leave = p.leave_sy[idx]
+    gy = ci + np.select([plan == 1, plan == 2], [1, 2], 0)  # graduation year of the plan
+    dy = e[idx] + p.drop_t[idx]  # dropout year of the plan
+    out_year = np.where(plan <= 2, gy, np.where(plan == 3, dy, 9999))
+    left = (leave < out_year) | ((leave == out_year) & (p.leave_k[idx] < 179) &
+                                  ((plan != 3) | (p.leave_k[idx] < p.drop_k[idx])))
+    left &= leave <= y1
+    # outcome codes: GRADUATED 0, DROPPED_OUT 1, STILL_ENROLLED 2, TRANSFERRED_OUT 3, DECEASED 4, OTHER_COMPLETER 5
+    known = out_year <= y1
+    outcome = np.where(plan <= 2, np.where(p.other_completer[idx], 5, 0), np.where(plan == 3, 1, 2))
+    outcome = np.where(known, outcome, 2)
+    outcome = np.where(left, 3, outcome)
+    leave_day = day_to_date(np.minimum(leave, 2100), np.minimum(p.leave_k[idx], 179))
+    odate = np.select([outcome == 3, (outcome == 0) | (outcome == 5), outcome == 1],
+                      [leave_day, sy_end(gy), day_to_date(dy, p.drop_k[idx])], -1)
+    oyear = np.select([outcome == 3, (outcome == 0) | (outcome == 5), outcome == 1],
+                      [leave, gy, dy], np.minimum(y1, ci + 2))
+    yto = np.clip(oyear - ci + 4, 4, 6)
+    return {"idx": idx, "ci": ci, "outcome": outcome, "odate": odate, "yto": yto, "last_seen": last_seen[idx]}
 
 
 def _fit_population(rng: np.random.Generator, p: People, students: int, y0: int, y1: int) -> People:
@@ -119,7 +176,7 @@ def _fit_population(rng: np.random.Generator, p: People, students: int, y0: int,
     p.drop_k = np.zeros(p.n, dtype=np.int64)
     p.other_completer = np.zeros(p.n, dtype=bool)
     mean_active = np.mean([len(year_state(p, y).idx) for y in range(y0, y1 + 1)])
-    ratio = min(1.0, students * 1.03 / max(mean_active, 1.0))
+    ratio = min(1.0, students / max(mean_active, 1.0))
     keep = rng.random(p.n) < ratio
     return _subset_people(p, keep)
 
@@ -168,7 +225,9 @@ def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: i
     years_in = np.zeros(p.n, dtype=np.int64)
     for st in states.values():
         years_in[st.idx] += 1
-    ped_people = np.flatnonzero(years_in > 0)
+    cohorts = _cohort_outcomes(p, y0, y1)
+    # cohort members who left before the first loaded year still have a student id
+    ped_people = np.union1d(np.flatnonzero(years_in > 0), cohorts["idx"])
     cyfd_people = np.unique(np.concatenate([cy.reports["person"], cy.referrals["person"]]))
 
     # AOC cases (decided before the records so that parties exist)
@@ -215,7 +274,7 @@ def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: i
         _write_aoc(w, T, p, geo, cases, aoc, aoc_pid, aoc_of)
         log("CYFD and AOC files written")
         _write_ped(w, T, rng, p, geo, cy, states, ped, ped_sid, rec1, rec2, switch, y0, y1, log)
-        _write_cohorts(w, T, p, geo, states, ped_sid, rec1, rec2, switch, y0, y1)
+        _write_cohorts(w, T, p, geo, cohorts, ped_sid, rec1, rec2, switch, y0)
         rows = dict(w.rows)
     finally:
         w.close()
@@ -576,50 +635,11 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
         w.finish(T[name])
 
 
-def _write_cohorts(w: DropWriter, T, p: People, geo: Geography, states: dict, sid: np.ndarray, rec1, rec2, switch,
-                   y0: int, y1: int) -> None:
-    """Four-year cohorts c = y0 .. y1: members enrolled in grade 9+ in NM during the cohort's years."""
-    _, _, e = grade_in(p, 0)
-    c = e + 3
-    member = np.zeros(p.n, dtype=bool)
-    last_seen = np.full(p.n, -1, dtype=np.int64)
-    for y, st in states.items():
-        hs = st.grade >= 9
-        idx = st.idx[hs]
-        inwin = (y >= e[idx]) & (y <= c[idx])
-        member[idx[inwin]] = True
-        last_seen[st.idx] = y
-    member &= (c >= y0) & (c <= y1)
-    # members whose cohort began before the window need the years before y0 too
-    early = (c >= y0) & (c <= y1) & ~p.private & (p.arr_sy <= e + 3) & (p.leave_sy >= e)
-    for y in range(int(e.min()) if p.n else y0, y0):
-        st = year_state(p, y)
-        idx = st.idx[st.grade >= 9]
-        ok = early[idx] & (y >= e[idx]) & (y <= c[idx])
-        member[idx[ok]] = True
-    idx = np.flatnonzero(member)
-    plan = p.hs_plan[idx]
-    ci = c[idx]
-    leave = p.leave_sy[idx]
-    gy = ci + np.select([plan == 1, plan == 2], [1, 2], 0)  # graduation year of the plan
-    dy = e[idx] + p.drop_t[idx]  # dropout year of the plan
-    out_year = np.where(plan <= 2, gy, np.where(plan == 3, dy, 9999))
-    left = (leave < out_year) | ((leave == out_year) & (p.leave_k[idx] < 179) &
-                                  ((plan != 3) | (p.leave_k[idx] < p.drop_k[idx])))
-    left &= leave <= y1
-    # outcome codes: GRADUATED 0, DROPPED_OUT 1, STILL_ENROLLED 2, TRANSFERRED_OUT 3, DECEASED 4, OTHER_COMPLETER 5
-    known = out_year <= y1
-    outcome = np.where(plan <= 2, np.where(p.other_completer[idx], 5, 0), np.where(plan == 3, 1, 2))
-    outcome = np.where(known, outcome, 2)
-    outcome = np.where(left, 3, outcome)
-    leave_day = day_to_date(leave, np.minimum(p.leave_k[idx], 179))
-    odate = np.select([outcome == 3, (outcome == 0) | (outcome == 5), outcome == 1],
-                      [leave_day, sy_end(gy), day_to_date(dy, p.drop_k[idx])], -1)
-    oyear = np.select([outcome == 3, (outcome == 0) | (outcome == 5), outcome == 1],
-                      [leave, gy, dy], np.minimum(y1, ci + 2))
-    yto = np.clip(oyear - ci + 4, 4, 6)
+def _write_cohorts(w: DropWriter, T, p: People, geo: Geography, co: dict, sid: np.ndarray, rec1, rec2, switch,
+                   y0: int) -> None:
+    idx, ci, outcome, odate, yto = co["idx"], co["ci"], co["outcome"], co["odate"], co["yto"]
     # student id: the id in use in the last year seen (the second id once switched)
-    ls = np.maximum(last_seen[idx], y0)
+    ls = np.maximum(co["last_seen"], y0)
     r = np.where((rec2[idx] >= 0) & (ls >= switch[idx]), rec2[idx], rec1[idx])
     ok = r >= 0
     idx, ci, outcome, odate, yto, r = idx[ok], ci[ok], outcome[ok], odate[ok], yto[ok], r[ok]

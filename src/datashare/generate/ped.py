@@ -13,10 +13,21 @@ DISABILITIES = ("SLD", "SLI", "OHI", "AU", "ED", "ID", "DD", "MD", "HI", "OI", "
 DISABILITY_P = np.array([0.36, 0.18, 0.15, 0.10, 0.06, 0.05, 0.04, 0.02, 0.015, 0.01, 0.01, 0.005])
 
 
-def thresholds(measure: str, cat: np.ndarray) -> np.ndarray:
-    """Per-row latent threshold giving the calibrated rate of the row's involvement category."""
+def thresholds(measure: str, cat: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Per-row threshold on the latent `z` giving each involvement category exactly its calibrated rate.
+
+    Thresholds are quantiles of `z` within the category, because the latent
+    propensities are correlated with involvement (a plain normal cut would
+    overshoot for the involved groups).
+    """
     counts = np.bincount(cat, minlength=4)
-    return inv_norm(category_rates(measure, counts))[cat]
+    rates = category_rates(measure, counts)
+    thr = np.zeros(4)
+    for c in range(4):
+        zc = z[cat == c]
+        if len(zc):
+            thr[c] = np.quantile(zc, 1.0 - rates[c]) if rates[c] < 1 else -np.inf
+    return thr[cat]
 
 
 @dataclass
@@ -40,7 +51,8 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     # --- mobility: stays at two or more schools
     z_mob = 0.6 * p.z["mobility"][pi] + 0.8 * rng.standard_normal(n)
     length = st.k_out - st.k_in + 1
-    mobile = (z_mob > thresholds("mobility_rate", cat)) & (length >= 30)
+    z_mob = np.where(length >= 30, z_mob, -np.inf)  # too short a stay to split
+    mobile = z_mob > thresholds("mobility_rate", cat, z_mob)
     m = np.ones(n, dtype=np.int64)
     m[mobile] = rng.choice([2, 3, 4], size=int(mobile.sum()), p=[0.7, 0.22, 0.08])
     reentry_only = (~mobile) & (rng.random(n) < 0.02) & (length >= 40)
@@ -92,7 +104,8 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
                   "exit_open": exit_open}
 
     # --- student characteristics (persistent propensities, calibrated per category)
-    sped = p.z["sped"][pi] > thresholds("special_ed_rate", cat)
+    z_sped = p.z["sped"][pi]
+    sped = z_sped > thresholds("special_ed_rate", cat, z_sped)
     sped &= st.grade >= -1
     dis_u = (p.slot[pi] % 100003) / 100003.0
     disability = np.searchsorted(np.cumsum(DISABILITY_P), dis_u * DISABILITY_P.sum())
@@ -127,7 +140,7 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     a_sy = ukey // len(geo.school_code)
     a_school = ukey % len(geo.school_code)
     z_abs = 0.75 * p.z["absence"][pi] + 0.66 * rng.standard_normal(n)
-    chronic = z_abs > thresholds("chronic_absence_rate", cat)
+    chronic = z_abs > thresholds("chronic_absence_rate", cat, z_abs)
     rate = np.where(chronic, 0.105 + 0.40 * rng.beta(1.3, 3.0, size=n), 0.094 * rng.beta(1.6, 2.4, size=n))
     absent = np.round(a_days * rate[a_sy] * 2) / 2
     exc_share = np.select([cat == 0, cat == 1], [0.6, 0.45], 0.3)[a_sy] * rng.uniform(0.6, 1.4, size=len(a_sy))
@@ -136,9 +149,9 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
                   "present": a_days - absent, "excused": excused, "unexcused": absent - excused}
 
     # --- discipline: out-of-school suspensions calibrated, other incidents and expulsions
-    z_dis = 0.7 * p.z["discipline"][pi] + 0.71 * rng.standard_normal(n)
     school_age = st.grade >= 1
-    oss = (z_dis > thresholds("out_of_school_suspension_rate", cat)) & school_age
+    z_dis = np.where(school_age, 0.7 * p.z["discipline"][pi] + 0.71 * rng.standard_normal(n), -np.inf)
+    oss = z_dis > thresholds("out_of_school_suspension_rate", cat, z_dis)
     other_inc = (rng.random(n) < np.array([0.06, 0.14, 0.25, 0.28])[cat]) & school_age
     expel = (rng.random(n) < np.array([0.0008, 0.004, 0.02, 0.025])[cat]) & (st.grade >= 6)
     n_oss = np.where(oss, 1 + np.minimum(rng.poisson(0.4, n), 4), 0)
@@ -178,8 +191,9 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
         "school": np.concatenate([inc_school, inc_school[ps_]]),
         "day": np.concatenate([inc_k, inc_k[ps_]]),
         "infraction": np.concatenate([infr, infr[ps_]]),
-        "response": np.concatenate([resp, np.where(resp[ps_] == 2, 1, resp[ps_])]),
-        "response_days": np.concatenate([resp_days, np.minimum(resp_days[ps_], 10)]),
+        # the second student of a shared incident gets a lesser response (in-school suspension)
+        "response": np.concatenate([resp, np.where(np.isin(resp[ps_], [1, 2]), 0, resp[ps_])]),
+        "response_days": np.concatenate([resp_days, np.where(np.isin(resp[ps_], [1, 2]), 1.0, resp_days[ps_])]),
     }
     # the partner's incident counts for them too; keep (year, incident, student) unique
     o = np.lexsort((discipline["sy"], discipline["incident"]))
@@ -215,7 +229,7 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     thr = np.zeros(len(as_sy))
     for subj, measure in ((0, "proficiency_rate_ela"), (1, "proficiency_rate_math"), (2, "proficiency_rate_science")):
         sel = as_subj == subj
-        thr[sel] = thresholds(measure, cat[as_sy[sel]])
+        thr[sel] = thresholds(measure, cat[as_sy[sel]], z[sel])
     # scale scores around the proficiency cut; levels follow the score bands
     dz = z - thr
     is_sat = as_test == 2

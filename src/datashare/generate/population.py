@@ -183,7 +183,7 @@ class People:
 def make_people(rng: np.random.Generator, geo: Geography, students: int, y0: int, y1: int) -> People:
     """Birth cohorts from the oldest high schooler of the window (and CYFD history) to babies of y1."""
     kf_lo, kf_hi = y0 - 16, y1 + 6
-    per_cohort = students / 13.45 / 0.80  # public-school share and migration, checked by the tests
+    per_cohort = students / 13.45 / 0.74  # public-school share and migration, checked by the tests
     cohorts = np.arange(kf_lo, kf_hi + 1)
     sizes = rng.poisson(per_cohort, size=len(cohorts))
     kf = np.repeat(cohorts, sizes).astype(np.int64)
