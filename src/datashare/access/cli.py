@@ -30,6 +30,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import duckdb
+
     from datashare.access.lookup import dumps, format_text, lookup
     from datashare.paths import database_path
 
@@ -37,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
         result = lookup(database_path(args.warehouse), args.staff, args.child, args.purpose, as_of=args.as_of)
     except FileNotFoundError as exc:
         print(f"lookup failed: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.IOException as exc:  # another process (a dbt build) holds the warehouse
+        print(f"lookup failed: the warehouse is busy, nothing was disclosed or logged; retry later ({exc})",
+              file=sys.stderr)
         return 2
     print(dumps(result) if args.json else format_text(result))
     return 0 if result.decision.allowed else 3
