@@ -84,7 +84,8 @@ class ReportParser(HTMLParser):
             if "data-cell" in a:
                 self.cells.setdefault(a["data-cell"], []).append(text.strip())
             if "data-cells" in a and "statement" in a.get("class", ""):
-                self.statements.append({"cells": [k for k in a["data-cells"].split(";") if k], "text": text})
+                self.statements.append({"cells": [k for k in a["data-cells"].split(";") if k], "text": text,
+                                        "measure": a.get("data-measure", "")})
             if t == tag:
                 break
 
@@ -237,13 +238,15 @@ def check_report(report: Path, mart: list[dict], *, expect_all_design_measures: 
 
     # No number of a suppressed cell anywhere: summaries cite shown cells only, and their numbers are those cells'.
     by_key = {key(r): r for r in mart}
+    years = {r["school_year"] for r in mart}
     for st in parsed.statements:
         cells = [by_key[k] for k in st["cells"]]
         for c in cells:
             assert not is_suppressed(c), f"summary statement cites suppressed cell {key(c)}: {st['text']}"
-        allowed: set[float] = set()
+        # A sentence may name a school year and its measure's label (e.g. "Section 504") without a cell.
+        allowed: set[float] = {float(y) for y in years} | set(number_tokens(MEASURES[st["measure"]].label))
         for c in cells:
-            allowed.update(number_tokens(MEASURES[c["measure"]].label))
+            assert c["measure"] == st["measure"], f"statement on {st['measure']} cites {key(c)}"
             allowed.add(float(c["school_year"]))
             for col in ("numerator", "denominator"):
                 if c[col] is not None:

@@ -194,6 +194,7 @@ def group_order(groups: Iterable[str]) -> list[str]:
 
 @dataclass
 class Statement:
+    measure: str
     html: str
     cells: list[Cell]
     group: str | None = None
@@ -204,7 +205,7 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
     years = sorted({c.school_year for c in totals})
     label = e(measure.label[0].upper() + measure.label[1:])
     if not years:
-        return Statement(f"<b>{label}</b>: no published rows.", [])
+        return Statement(measure.name, f"<b>{label}</b>: no published rows.", [])
     # The latest year with a shown reference cell.
     latest = years[-1]
     ref = idx.get(measure.name, latest, REFERENCE_GROUP)
@@ -216,6 +217,7 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
     if ref is None or is_suppressed(ref) or not candidates:
         used = [c for c in [ref] if c is not None and not is_suppressed(c)]
         return Statement(
+            measure.name,
             f"<b>{label}</b>: in {latest} no group can be compared with students not involved, because the "
             f"cells needed are suppressed or not published.", used)
     top = max(candidates, key=lambda c: (abs(c.gap_pp_vs_not_involved or 0.0), -GROUPS.index(c.comparison_group)))
@@ -252,7 +254,7 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
         text += (f"; in {c0.school_year} it was {e(gap_text(g0, units))} "
                  f"({n_text(c0, measure.n_unit)} and {n_text(r0, measure.n_unit)}), so the gap {move}.")
         used += [c0, r0]
-    return Statement(text, used, top.comparison_group)
+    return Statement(measure.name, text, used, top.comparison_group)
 
 
 def domain_summary(idx: Index, domain: Domain, units_of: dict[str, Units]) -> str:
@@ -274,7 +276,7 @@ def domain_summary(idx: Index, domain: Domain, units_of: dict[str, Units]) -> st
             f"{counts[best]} of {compared}.")
     for s in statements:
         keys = ";".join(c.key for c in s.cells)
-        parts.append(f'<span class="statement" data-cells="{e(keys)}">{s.html}</span>')
+        parts.append(f'<span class="statement" data-measure="{e(s.measure)}" data-cells="{e(keys)}">{s.html}</span>')
     return '<p class="summary">' + " ".join(parts) + "</p>"
 
 
