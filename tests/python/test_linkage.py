@@ -243,6 +243,11 @@ def test_review_decisions_override_the_model_on_the_next_build(built_warehouse, 
     assert xref[linked[0]][0] != xref[linked[1]][0]
     assert xref[apart[0]][0] == xref[apart[1]][0]
     assert xref[apart[0]][1] == "clerical" and xref[apart[1]][1] == "clerical"
-    queued = con.execute("select count(*) from matched.linkage_review_queue where system_id_key_l in (?, ?)",
-                         [min(linked), min(apart)]).fetchone()[0]
+    decided = con.execute("select decision from matched.int_linkage__pairs "
+                          "where system_id_key_l = ? and system_id_key_r = ?", [min(linked), max(linked)]).fetchone()
+    assert decided == ("no_match",)
+    queued = con.execute("""
+        select count(*) from matched.linkage_review_queue
+        where (system_id_key_l, system_id_key_r) in ((?, ?), (?, ?))
+    """, [min(linked), max(linked), min(apart), max(apart)]).fetchone()[0]
     assert queued == 0
