@@ -163,3 +163,62 @@ def test_deterministic_for_a_seed(tmp_path):
     generate_drop(c, students=600, years="2023-2024", seed=12)
     assert _digest(a) == _digest(b)
     assert _digest(a) != _digest(c)
+
+
+@pytest.fixture(scope="module")
+def mid_generated(tmp_path_factory) -> Path:
+    """A mid-size drop for calibration (a few seconds to generate)."""
+    out = tmp_path_factory.mktemp("mid")
+    generate_drop(out, students=MID_STUDENTS, years="2022-2024", seed=21)
+    return out
+
+
+MID_STUDENTS = 15000
+
+
+@pytest.fixture(scope="module")
+def mid_measures(mid_generated):
+    from datashare.generate.measure import measures
+
+    return measures(mid_generated)
+
+
+@pytest.mark.parametrize("measure", sorted(TARGETS))
+def test_calibration_targets_met(mid_measures, measure):
+    """Each target (STATEWIDE, PS, JJ) is met within TOLERANCE, measured from the files by the research definitions."""
+    for group, target in zip(("STATEWIDE", "PS", "JJ"), TARGETS[measure]):
+        rate, den = mid_measures[(measure, group)]
+        assert den >= 100, f"{measure} {group}: only {den} in the denominator"
+        assert abs(rate - target) <= TOLERANCE, f"{measure} {group}: {rate:.3f} vs target {target:.3f}"
+
+
+def test_involved_groups_differ_from_not_involved(mid_measures):
+    """The outcome gaps point the way the reference figures do."""
+    for measure in TARGETS:
+        none = mid_measures[(measure, "NOT_INVOLVED")][0]
+        for group in ("PS", "JJ", "DUAL"):
+            rate = mid_measures[(measure, group)][0]
+            if measure.startswith(("proficiency", "graduation")):
+                assert rate < none - 0.1, f"{measure}: {group} {rate:.3f} not clearly below {none:.3f}"
+            else:
+                assert rate > none + 0.05, f"{measure}: {group} {rate:.3f} not clearly above {none:.3f}"
+
+
+def test_volumes_scale_with_students(mid_generated):
+    """Enrollment per year and the CYFD volumes follow New Mexico, scaled by students / 310,000."""
+    from datashare.generate.measure import volumes
+
+    v = volumes(mid_generated)
+    f = MID_STUDENTS / 310_000
+    assert abs(v["students_per_year"] / MID_STUDENTS - 1) < 0.03, v
+    assert 0.75 * 7600 * f <= v["substantiated_reports_per_year"] <= 1.25 * 7600 * f, v
+    assert 0.9 * 5000 * f <= v["jjs_referrals_per_year"] <= 1.1 * 7000 * f, v
+    assert 0.7 * 2000 * f <= v["in_custody_at_a_time"] <= 1.3 * 2000 * f, v
+
+
+def test_docs_table_matches_targets():
+    """docs/generator.md states the calibration targets the generator uses."""
+    doc = (Path(__file__).parents[2] / "docs" / "generator.md").read_text(encoding="utf-8")
+    for measure, values in TARGETS.items():
+        for group, target in zip(("STATEWIDE", "PS", "JJ"), values):
+            assert f"| {measure} | {group} | {target * 100:.0f}% |" in doc, f"docs/generator.md lacks {measure} {group}"
