@@ -168,4 +168,5 @@ GROUP_PHRASES: dict[str, str] = {
     "COURT_INVOLVED": "court-involved students",
 }
 # Groups compared with NOT_INVOLVED in the summaries.
-INVOLVED_GROUPS: tuple[str, ...] = ("PS", "PS_CUSTODY", "JJ", "DUAL")
+# COURT_INVOLVED (the AOC lens) is compared too, after the research design's groups.
+INVOLVED_GROUPS: tuple[str, ...] = ("PS", "PS_CUSTODY", "JJ", "DUAL", "COURT_INVOLVED")

@@ -206,25 +206,38 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
     label = e(measure.label[0].upper() + measure.label[1:])
     if not years:
         return Statement(measure.name, f"<b>{label}</b>: no published rows.", [])
-    # The latest year with a shown reference cell.
+    # The latest year in which an involved group can be compared with NOT_INVOLVED (both cells shown).
+    def comparable(year: int) -> tuple[Cell | None, list[Cell]]:
+        ref = idx.get(measure.name, year, REFERENCE_GROUP)
+        if ref is None or is_suppressed(ref):
+            return ref, []
+        found = []
+        for group in INVOLVED_GROUPS:
+            c = idx.get(measure.name, year, group)
+            if c is not None and not is_suppressed(c) and c.gap_pp_vs_not_involved is not None:
+                found.append(c)
+        return ref, found
+
     latest = years[-1]
-    ref = idx.get(measure.name, latest, REFERENCE_GROUP)
-    candidates = []
-    for group in INVOLVED_GROUPS:
-        c = idx.get(measure.name, latest, group)
-        if c is not None and not is_suppressed(c) and c.gap_pp_vs_not_involved is not None:
-            candidates.append(c)
-    if ref is None or is_suppressed(ref) or not candidates:
-        used = [c for c in [ref] if c is not None and not is_suppressed(c)]
+    for year in reversed(years):
+        ref, candidates = comparable(year)
+        if candidates:
+            latest = year
+            break
+    else:
         return Statement(
             measure.name,
-            f"<b>{label}</b>: in {latest} no group can be compared with students not involved, because the "
-            f"cells needed are suppressed or not published.", used)
+            f"<b>{label}</b>: in no school year can an involved group be compared with students not involved, "
+            f"because the cells needed are suppressed or not published.", [])
+    head = f"<b>{label}</b>"
+    if latest != years[-1]:
+        head += f" (no comparison possible in {years[-1]}: cells suppressed)"
+    years = [y for y in years if y <= latest]
     top = max(candidates, key=lambda c: (abs(c.gap_pp_vs_not_involved or 0.0), -GROUPS.index(c.comparison_group)))
     gap = top.gap_pp_vs_not_involved or 0.0
     direction = "higher" if gap > 0 else "lower" if gap < 0 else "the same"
     what = "rate" if measure.kind == PROPORTION else "figure"
-    text = (f"<b>{label}</b>: in {latest} the {what} for {GROUP_PHRASES.get(top.comparison_group, top.comparison_group)} "
+    text = (f"{head}: in {latest} the {what} for {GROUP_PHRASES.get(top.comparison_group, top.comparison_group)} "
             f"was {direction} than for students not involved, "
             f"{e(value_text(top, units))} ({n_text(top, measure.n_unit)}) against "
             f"{e(value_text(ref, units))} ({n_text(ref, measure.n_unit)}), "
@@ -271,8 +284,8 @@ def domain_summary(idx: Index, domain: Domain, units_of: dict[str, Units]) -> st
         best = max(counts, key=lambda g: (counts[g], -GROUPS.index(g)))
         compared = sum(counts.values())
         parts.append(
-            f"Of the {compared} measure{'s' if compared != 1 else ''} of this domain that can be compared in "
-            f"the latest year, {GROUP_PHRASES.get(best, best)} differed most from students not involved on "
+            f"Of the {compared} measure{'s' if compared != 1 else ''} of this domain that can be compared "
+            f"(latest comparable year), {GROUP_PHRASES.get(best, best)} differed most from students not involved on "
             f"{counts[best]} of {compared}.")
     for s in statements:
         keys = ";".join(c.key for c in s.cells)
