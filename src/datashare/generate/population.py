@@ -240,13 +240,14 @@ def _pool_choice(rng: np.random.Generator, pool: list[str], n: int, s: float = 0
 def make_names(rng: np.random.Generator, p: People) -> None:
     n = p.n
     male = p.sex == 0
-    first = np.where(male, _pool_choice(rng, list(nm.MALE_FIRST), n, 0.7),
-                     _pool_choice(rng, list(nm.FEMALE_FIRST), n, 0.7))
-    middle = _pool_choice(rng, list(nm.MIDDLE_NAMES), n, 0.5)
-    hisp_last = _pool_choice(rng, list(nm.HISPANIC_SURNAMES), n, 0.85)
-    hisp_last2 = _pool_choice(rng, list(nm.HISPANIC_SURNAMES), n, 0.85)
-    anglo_last = _pool_choice(rng, list(nm.ANGLO_SURNAMES), n, 0.8)
-    native_last = _pool_choice(rng, list(nm.NATIVE_SURNAMES), n, 0.8)
+    first = np.where(male, _pool_choice(rng, list(nm.MALE_FIRST), n, 0.45),
+                     _pool_choice(rng, list(nm.FEMALE_FIRST), n, 0.45))
+    middle = np.where(male, _pool_choice(rng, list(nm.MALE_MIDDLE), n, 0.5),
+                      _pool_choice(rng, list(nm.FEMALE_MIDDLE), n, 0.5))
+    hisp_last = _pool_choice(rng, list(nm.HISPANIC_SURNAMES), n, 0.6)
+    hisp_last2 = _pool_choice(rng, list(nm.HISPANIC_SURNAMES), n, 0.6)
+    anglo_last = _pool_choice(rng, list(nm.ANGLO_SURNAMES), n, 0.5)
+    native_last = _pool_choice(rng, list(nm.NATIVE_SURNAMES), n, 0.7)
     native_comp = _pool_choice(rng, list(nm.NATIVE_COMPOUND), n, 0.3)
     u = rng.random(n)
     eth = p.eth
