@@ -105,7 +105,7 @@ def make_cyfd(rng: np.random.Generator, p: People, y0: int, y1: int, extract_day
     ep_end = np.minimum(removal + length, age18)
     emancipated = ep_end == age18
     ongoing = ep_end > extract_day
-    keep = removal <= extract_day
+    keep = (removal <= extract_day) & (removal < age18 - 30)
     pers, removal, ep_end, emancipated, ongoing = pers[keep], removal[keep], ep_end[keep], emancipated[keep], ongoing[keep]
     k = 1 + np.minimum(rng.poisson(1.0, size=len(pers)), 5)
     ep = np.repeat(np.arange(len(pers)), k)
