@@ -61,7 +61,7 @@ ATTENDANCE_MUST_INCLUDE = {
 
 def _copy_database(src_warehouse: Path, dst_warehouse: Path) -> Path:
     dst_warehouse.mkdir(parents=True, exist_ok=True)
-    for name in (DATABASE_FILE, DATABASE_FILE + ".wal"):
+    for name in (DATABASE_FILE, DATABASE_FILE + ".wal", audit.HEAD_FILE):
         if (src_warehouse / name).exists():
             shutil.copy2(src_warehouse / name, dst_warehouse / name)
     return dst_warehouse / DATABASE_FILE
@@ -238,7 +238,7 @@ def matrix(built_warehouse, tmp_path_factory) -> Iterator[Matrix]:
             "select caseload_loaded_at, max_age_days from access.access_caseload_feed").fetchone()
     finally:
         con.close()
-    fresh_day = loaded_at.date()
+    fresh_day = max(loaded_at.date(), datetime.now(timezone.utc).date())  # never backdated
     stale_day = fresh_day + timedelta(days=max_age + 1)
     assert stale_day < d0 + timedelta(days=stale_day_offset), "staleness limit larger than the matrix allows"
     m = Matrix(database, fresh_day, stale_day, children, staff, decoy, minor_child)
@@ -352,6 +352,16 @@ def test_no_input_reaches_a_child_off_the_caseload(matrix: Matrix, label, staff_
     assert result.record is None and result.fields_disclosed == []
 
 
+def test_backdating_cannot_revive_an_ended_assignment(matrix: Matrix):
+    """The ended caseworker was assigned (and the child in custody) 100 days ago: a lookup dated then is denied."""
+    staff_id = matrix.staff[("PS_CASEWORKER", "ended")]
+    child = matrix.children[("custody", "valid")]
+    for day in (matrix.fresh_day - timedelta(100), matrix.fresh_day - timedelta(1)):
+        result = _check_one_audited_lookup(matrix, staff_id, child, PURPOSE, day)
+        assert (result.decision.decision, result.decision.rule) == ("DENY", "backdated_request")
+        assert result.record is None and result.fields_disclosed == []
+
+
 def test_matrix_chain_verifies_and_cli(matrix: Matrix, capsys):
     """The chain written by all the lookups above verifies; the CLI prints JSON and exits 0 / 3."""
     warehouse = str(matrix.database.parent)
@@ -398,22 +408,20 @@ def test_lookup_on_built_warehouse(built_warehouse, tmp_path):
     database = _copy_database(built_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(database), read_only=True)
     try:
-        feed_day = con.execute("select cast(caseload_loaded_at as date) from access.access_caseload_feed").fetchone()[0]
+        day = datetime.now(timezone.utc).date()
         case = con.execute(
             """
-            select a.staff_id, a.person_id,
-                greatest(a.start_date, e.custody_start_date) as day
+            select a.staff_id, a.person_id
             from access.access_caseload_assignments as a
             inner join access.access_custody_episodes as e on a.person_id = e.person_id
             inner join access.access_school_records as r on a.person_id = r.person_id
             where a.staff_role = 'PS_CASEWORKER'
-                and greatest(a.start_date, e.custody_start_date)
-                    <= least(coalesce(a.end_date, date '9999-12-31'), coalesce(e.custody_end_date, date '9999-12-31'))
-                and greatest(a.start_date, e.custody_start_date) <= ?
+                and a.start_date <= ? and coalesce(a.end_date, ?) >= ?
+                and e.custody_start_date <= ? and coalesce(e.custody_end_date, ?) >= ?
             order by a.person_id, a.staff_id limit 1
-            """, [feed_day]).fetchone()
-        assert case, "the generated caseloads hold no PS caseworker assignment of a linked child in custody"
-        staff_id, child, day = case
+            """, [day] * 6).fetchone()
+        assert case, "the generated caseloads hold no open PS caseworker assignment of a linked child in custody"
+        staff_id, child = case
         # Independent expectations, from staging: the child's latest snapshot and record-year attendance.
         latest = con.execute(
             """
@@ -432,6 +440,7 @@ def test_lookup_on_built_warehouse(built_warehouse, tmp_path):
             """, [child, latest[2]]).fetchone()[0]
     finally:
         con.close()
+    before = _audit_rows(database)
     result = lookup(database, staff_id, child, "court report", as_of=day)
     assert result.decision.rule == "allow_ps_custody", result.decision.reason
     rec = result.record
@@ -442,7 +451,7 @@ def test_lookup_on_built_warehouse(built_warehouse, tmp_path):
     assert rec["link"]["link_band"] in ("auto", "review")
     assert rec["link"]["is_low_confidence_link"] == (rec["link"]["link_band"] != "auto")
     assert all(r["school_year"] == latest[2] for r in rec["enrollment"]["enrollment_history"])
-    assert verify_chain(database).ok and _audit_rows(database) == 1
+    assert verify_chain(database).ok and _audit_rows(database) == before + 1
 
 
 def test_access_models_feed_nothing_in_research(built_warehouse):
@@ -591,6 +600,9 @@ def test_best_of_several_releases_and_feed_edges():
     assert decide(req, facts).rule == "allow_release"  # the broader valid release wins; end day inclusive
     assert decide(Request("S000001", "C00000001", "x", day + timedelta(1)), facts).rule == "caseload_feed_stale"
     assert decide(req, None).rule == "access_models_missing"
+    assert decide(Request("S000001", "C00000001", "x", day, made_on=day + timedelta(1)), facts).rule \
+        == "backdated_request"
+    assert decide(Request("S000001", "C00000001", "x", day, made_on=day), facts).rule == "allow_release"
     assert decide(req, Facts(caseload_loaded_at=None, max_age_days=14)).rule == "caseload_feed_missing"
     # The same extract re-sent unchanged later confirms the feed: not stale.
     later = Request("S000001", "C00000001", "x", day + timedelta(10))

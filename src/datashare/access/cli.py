@@ -24,7 +24,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--purpose", required=True, help="why the record is needed (logged)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--as-of", type=_date, default=None,
-                        help="request day (default: today); for review and tests")
+                        help="request day (default: today, UTC); a day before today is denied "
+                             "(backdated_request)")
     parser.add_argument("--warehouse", default=None,
                         help="warehouse folder (default: $DATASHARE_WAREHOUSE or ./warehouse)")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -230,6 +230,11 @@ def fetch_record(con: duckdb.DuckDBPyConnection, child_id: str, groups: tuple[st
     return record
 
 
+def utc_today() -> date:
+    """The calendar day of the request, on the same (UTC) clock as the loader's `_loaded_at`."""
+    return datetime.now(timezone.utc).date()
+
+
 def lookup(database: Path, staff_id: str, child_id: str, purpose: str, *, as_of: date | None = None,
            connection: duckdb.DuckDBPyConnection | None = None) -> LookupResult:
     """Decide one request for a child's school record, return what it allows, and audit it (one row).
@@ -240,7 +245,9 @@ def lookup(database: Path, staff_id: str, child_id: str, purpose: str, *, as_of:
     database = Path(database)
     if not database.exists():
         raise FileNotFoundError(f"warehouse database {database} does not exist")
-    request = Request(staff_id=staff_id, child_id=child_id, purpose=purpose, request_date=as_of or date.today())
+    today = utc_today()
+    request = Request(staff_id=staff_id, child_id=child_id, purpose=purpose, request_date=as_of or today,
+                      made_on=today)
     con = connection or duckdb.connect(str(database))
     try:
         facts = gather_facts(con, staff_id, child_id)

@@ -7,6 +7,9 @@ every rule is here and nowhere else. The rules, in the order they are applied:
 1. `malformed_request`: the staff id is not `S` + 6 digits, the child id is
    not `C` + 8 digits, or the purpose is empty or longer than
    `PURPOSE_MAX_CHARS`.
+   `backdated_request`: the request day is before the day the request is
+   made (`--as-of` may look ahead, for review of the feed rules, but never
+   back to a day when an assignment, custody or release was still open).
 2. `access_models_missing` / `access_models_out_of_date`: the access models
    are not built, or a newer caseload extract was loaded than the one they
    were built from (rebuild with dbt before answering).
@@ -65,6 +68,7 @@ RULES: dict[str, str] = {
     "allow_release_attendance_only": "allowed (attendance only): active caseload assignment and a valid "
                                      "ATTENDANCE_ONLY release",
     "malformed_request": "denied: staff id, child id or purpose is malformed",
+    "backdated_request": "denied: the request day is before the day the request is made",
     "access_models_missing": "denied: the access models are not built in this warehouse",
     "access_models_out_of_date": "denied: a newer caseload extract was loaded than the access models were "
                                  "built from (run the dbt build)",
@@ -94,7 +98,8 @@ class Request:
     staff_id: str
     child_id: str
     purpose: str
-    request_date: date
+    request_date: date  # the day the decision is made for
+    made_on: date | None = None  # the day the request is actually made (UTC); None: request_date
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,8 @@ def decide(request: Request, facts: Facts | None) -> Decision:
     """Allow or deny one request; every denial names its rule. `facts` None: the access models are absent."""
     if not request_is_well_formed(request):
         return deny("malformed_request")
+    if request.made_on is not None and request.request_date < request.made_on:
+        return deny("backdated_request", f"request day {request.request_date}, made on {request.made_on}")
     if facts is None:
         return deny("access_models_missing")
     day = request.request_date
