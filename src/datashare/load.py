@@ -213,6 +213,7 @@ class PrePass:
     size: int
     header: list[str] | None = None  # header names as given
     has_quote: bool = False
+    has_blank_line: bool = False
     needs_python: bool = False  # control characters DuckDB's line reader must not see
     problems: list[Reject] = field(default_factory=list)
 
@@ -233,6 +234,7 @@ def prepass(path: Path) -> PrePass:
     lines_before = 0  # newlines seen before the current chunk
     carry = b""  # bytes of the current (unfinished) line from earlier chunks
     has_quote = False
+    has_blank_line = False
     needs_python = False
     bad_utf8: tuple[int, bytes, int] | None = None  # (line, line bytes, position in line)
     first_line: bytes | None = None
@@ -264,6 +266,9 @@ def prepass(path: Path) -> PrePass:
                                 len(prefix) + pos - line_start)
             if not has_quote and b'"' in chunk:
                 has_quote = True
+            if not has_blank_line and (b"\n\n" in chunk or b"\n\r\n" in chunk or (
+                    prev_last == b"\n" and chunk[:1] in (b"\n", b"\r"))):
+                has_blank_line = True
             if not needs_python:
                 # \x1f is the line reader's delimiter; a lone \r is a line break to DuckDB and
                 # not to a line count; NUL bytes are not text.
@@ -286,7 +291,8 @@ def prepass(path: Path) -> PrePass:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             bad_utf8 = (lines_before + 1, carry, max(len(carry) - 1, 0))
-    result = PrePass(sha256=digest.hexdigest(), size=size, has_quote=has_quote, needs_python=needs_python)
+    result = PrePass(sha256=digest.hexdigest(), size=size, has_quote=has_quote, has_blank_line=has_blank_line,
+                     needs_python=needs_python)
     first = first_line.removeprefix(codecs.BOM_UTF8).rstrip(b"\r")
     header: list[str] | None = None
     if first.strip() and not (bad_utf8 and bad_utf8[0] == 1):
@@ -344,36 +350,69 @@ def _read_lines_sql(path: Path) -> str:
             f"strict_mode = false, null_padding = false) with ordinality)")
 
 
-def duckdb_source(con, path: Path, has_quote: bool) -> str | None:
-    """A streaming subquery (ln, ln_end, f varchar[], problem) over the file's records.
+@dataclass
+class Source:
+    """Where the checks read a file's records from: a relation and how to name its fields."""
+    relation: str  # exposes ln, ln_end, problem and the fields
+    fields: list[str]  # SQL expression of the k-th physical field (0-based k)
+    n_fields: str  # SQL expression: number of fields of the record
+    kind: str  # 'columns' (fast path), 'lists' (quoted fields, irregular lines), 'python' (quoted line breaks)
 
-    Nothing is materialized: every pass of the validation re-reads the file (from the page cache),
-    which is much cheaper than storing millions of lists. Returns None when a quoted field spans
-    lines (some line has an odd number of quotes): the csv module must parse such a file.
+
+def choose_source(con, path: Path, pre: PrePass, n: int) -> Source | None:
+    """Materialize the file's records once, the cheapest exact way; None when the csv module must parse it.
+
+    Fast path (no quote, no blank line in the file): DuckDB's parallel CSV reader into temp table
+    `rawf` of n VARCHAR columns. With insertion order preserved the k-th row stored is the k-th
+    record, so the line number is the row's position (row id minus the first row id: inside the
+    drop's transaction a temp table's row ids are transaction-local). A line with the wrong field
+    count is set aside by the reader (store_rejects) and the file falls back to the exact path.
+
+    Exact path: the physical lines, numbered `with ordinality`, split into lists in temp table
+    `fields` (comma split, or an RFC 4180 field regex when quotes occur), unless a quoted field
+    spans lines (some line has an odd number of quotes): then None.
     """
-    lines = _read_lines_sql(path)
-    if not has_quote:
-        return (f"(select ln, ln as ln_end, string_split(line, ',') as f, cast(null as varchar) as problem "
-                f"from {lines})")
-    odd = con.execute(
-        f"select count(*) from {lines} where (length(line) - length(replace(line, '\"', ''))) % 2 = 1"
-    ).fetchone()[0]
-    if odd:
+    if pre.needs_python:
         return None
-    unquote = (f"list_transform(regexp_extract_all(',' || line, {_lit(_FIELD_AFTER_COMMA_RE)}, 1), "
-               "x -> case when starts_with(x, '\"') then replace(x[2:-2], '\"\"', '\"') else x end)")
-    ok = f"regexp_full_match(line, {_lit(_LINE_RE)})"
-    return f"""(
-        select
-            ln,
-            ln as ln_end,
-            case when line is null then null when {ok} then {unquote} else [line] end as f,
-            case
-                when line is not null and not {ok}
-                    then 'malformed quoting: a quote inside an unquoted field or text after a closing quote'
-            end as problem
-        from {lines}
-    )"""
+    if not pre.has_quote and not pre.has_blank_line:
+        cols = "{" + ", ".join(f"'c{k}': 'VARCHAR'" for k in range(n)) + "}"
+        con.execute("drop table if exists rawf")
+        con.execute(
+            f"create temp table rawf as select * from read_csv({_lit(str(path))}, columns = {cols}, header = false, "
+            f"skip = 1, delim = ',', quote = '', escape = '', nullstr = '\x1e', auto_detect = false, "
+            f"strict_mode = true, store_rejects = true)")
+        irregular = con.execute("select count(*) from reject_errors").fetchone()[0]
+        if not irregular:
+            base = con.execute("select coalesce(min(rowid), 0) from rawf").fetchone()[0]
+            rel = (f"(select rowid - {base} + 2 as ln, rowid - {base} + 2 as ln_end, "
+                   f"cast(null as varchar) as problem, * from rawf)")
+            return Source(rel, [f"c{k}" for k in range(n)], str(n), "columns")
+        con.execute("drop table rawf")
+    lines = _read_lines_sql(path)
+    if not pre.has_quote:
+        f_expr = "string_split(line, ',')"
+        problem = "cast(null as varchar)"
+    else:
+        odd = con.execute(
+            f"select count(*) from {lines} where (length(line) - length(replace(line, '\"', ''))) % 2 = 1"
+        ).fetchone()[0]
+        if odd:
+            return None
+        ok = f"regexp_full_match(line, {_lit(_LINE_RE)})"
+        f_expr = (f"case when {ok} then list_transform(regexp_extract_all(',' || line, "
+                  f"{_lit(_FIELD_AFTER_COMMA_RE)}, 1), x -> case when starts_with(x, '\"') "
+                  "then replace(x[2:-2], '\"\"', '\"') else x end) else [line] end")
+        problem = (f"case when not {ok} then "
+                   "'malformed quoting: a quote inside an unquoted field or text after a closing quote' end")
+    con.execute("drop table if exists fields")
+    # Materialized once: referring to a computed list many times would recompute it each time.
+    con.execute(f"create temp table fields as select ln, ln as ln_end, {f_expr} as f, {problem} as problem "
+                f"from {lines} where line is not null")
+    return list_source(n)
+
+
+def list_source(n: int) -> Source:
+    return Source("fields", [f"f[{k + 1}]" for k in range(n)], "len(f)", "lists")
 
 
 def parse_with_python(con, path: Path) -> Reject | None:
@@ -518,62 +557,81 @@ def column_checks(col: Column, s: str) -> tuple[str, str]:
     return typed, reason_expr
 
 
-def checked_sql(table: Table, positions: list[int], source: str, *, typed: bool, reasons: bool) -> str:
-    """Subquery over the records of `source`: ln, ln_end, f, rec_problem, [v__<col> typed], [r__<col> reason]."""
+def records_sql(table: Table, positions: list[int], src: Source, *, typed: bool, reasons: bool) -> str:
+    """Subquery over the source's records: ln, ln_end, rec_problem, [raw fields, r__<col> reasons], [v__<col>]."""
     n = len(positions)
-    rec_problem = (f"coalesce(problem, case when len(f) > {n} then 'too many fields: ' || len(f) || "
-                   f"' (expected {n})' when len(f) < {n} then 'too few fields: ' || len(f) || "
+    rec_problem = (f"coalesce(problem, case when {src.n_fields} > {n} then 'too many fields: ' || {src.n_fields} || "
+                   f"' (expected {n})' when {src.n_fields} < {n} then 'too few fields: ' || {src.n_fields} || "
                    f"' (expected {n})' end)")
-    cols = ["ln", "ln_end", "f", f"{rec_problem} as rec_problem"]
+    cols = ["ln", "ln_end", f"{rec_problem} as rec_problem"]
+    if reasons:  # the raw fields, to build f_all for the bad records only (after the filter)
+        cols.append("f" if src.kind != "columns" else ", ".join(src.fields))
+    guard = "" if src.kind == "columns" else f"{src.n_fields} = {n} and problem is null and "
     for col, pos in zip(table.columns, positions):
-        value, reason = column_checks(col, f"f[{pos + 1}]")
+        value, reason = column_checks(col, src.fields[pos])
         if typed:
             cols.append(f"{value} as {_q('v__' + col.name)}")
         if reasons:
-            cols.append(f"case when len(f) = {n} and problem is null then {reason} end as {_q('r__' + col.name)}")
-    return f"(select {', '.join(cols)} from {source} where f is not null or problem is not null)"
+            cols.append(f"case when {guard}true then {reason} end as {_q('r__' + col.name)}")
+    return f"(select {', '.join(cols)} from {src.relation})"
 
 
-def collect_rejects(con, table: Table, positions: list[int], source: str) -> None:
+def collect_rejects(con, table: Table, positions: list[int], src: Source) -> None:
     """Temp tables `rejects` (ln, column_name, value, reason) and `reject_lines` (ln) of the file.
 
-    Pass 1 keeps only the bad records (every check of every column in one scan); pass 2 finds
-    duplicate primary keys with a hash aggregate and names the lines of each duplicated key.
+    One pass evaluates every check of every column and keeps only the bad records; a second finds
+    duplicate primary keys with a hash aggregate and then names the lines of each duplicated key.
     """
     bad = " or ".join(["rec_problem is not null", *(f"{_q('r__' + c.name)} is not null" for c in table.columns)])
     con.execute("drop table if exists bad_rows")
-    con.execute(f"create temp table bad_rows as select * from "
-                f"{checked_sql(table, positions, source, typed=False, reasons=True)} where {bad}")
+    f_all = "f" if src.kind != "columns" else "[" + ", ".join(src.fields) + "]"
+    reason_cols = ", ".join(_q("r__" + c.name) for c in table.columns)
+    con.execute(f"create temp table bad_rows as select ln, ln_end, rec_problem, {reason_cols}, {f_all} as f_all "
+                f"from {records_sql(table, positions, src, typed=False, reasons=True)} where {bad}")
     parts = [
-        "select ln, cast(null as varchar) as column_name, array_to_string(f, ',') as value, "
+        "select ln, cast(null as varchar) as column_name, array_to_string(f_all, ',') as value, "
         "rec_problem || case when ln_end > ln then ' (the record spans lines ' || ln || '-' || ln_end || ')' "
         "else '' end as reason from bad_rows where rec_problem is not null"
     ]
     for col, pos in zip(table.columns, positions):
         r = _q("r__" + col.name)
-        parts.append(f"select ln, {_lit(col.name)}, f[{pos + 1}], {r} from bad_rows where {r} is not null")
+        parts.append(f"select ln, {_lit(col.name)}, f_all[{pos + 1}], {r} from bad_rows where {r} is not null")
     con.execute("drop table if exists dup_lines")
     if table.primary_key:
-        keys = [(_q("v__" + k), table.column(k).type == "code") for k in table.primary_key]
-        key_exprs = [f"upper({k})" if is_code else k for k, is_code in keys]
-        key_sel = ", ".join(f"{e} as k{i}" for i, e in enumerate(key_exprs))
-        key_cols = ", ".join(f"k{i}" for i in range(len(keys)))
-        not_null = " and ".join(f"{k} is not null" for k, _ in keys)
-        key_text = " || '|' || ".join(f"cast({k} as varchar)" for k, _ in keys)
-        keyed = (f"(select ln, {key_sel}, {key_text} as key_text "
-                 f"from {checked_sql(table, positions, source, typed=True, reasons=False)} "
-                 f"where rec_problem is null and {not_null})")
+        def key_exprs(prefix: str = "") -> list[str]:
+            out = []
+            for k in table.primary_key:
+                ref = prefix + _q("v__" + k)
+                out.append(f"upper({ref})" if table.column(k).type == "code" else ref)
+            return out
+
+        typed = records_sql(table, positions, src, typed=True, reasons=False)
+        key_sel = ", ".join(f"{e} as k{i}" for i, e in enumerate(key_exprs()))
+        key_cols = ", ".join(f"k{i}" for i in range(len(table.primary_key)))
+        not_null = " and ".join(f"{_q('v__' + k)} is not null" for k in table.primary_key)
+        key_text = " || '|' || ".join(f"cast(c.{_q('v__' + k)} as varchar)" for k in table.primary_key)
         con.execute("drop table if exists dup_keys")
-        con.execute(f"create temp table dup_keys as select {key_cols} from {keyed} group by all having count(*) > 1")
-        con.execute(f"""
-            create temp table dup_lines as
-            select
-                ln,
-                key_text,
-                list(ln) over (partition by {key_cols} order by ln
-                               rows between unbounded preceding and unbounded following) as lines
-            from {keyed} semi join dup_keys using ({key_cols})
-        """)
+        con.execute(f"create temp table dup_keys as select {key_sel} from {typed} "
+                    f"where rec_problem is null and {not_null} group by all having count(*) > 1")
+        if con.execute("select count(*) from dup_keys").fetchone()[0]:
+            join_on = " and ".join(f"{e} = d.k{i}" for i, e in enumerate(key_exprs("c.")))
+            con.execute(f"""
+                create temp table dup_lines as
+                with dups as (
+                    select c.ln, {key_text} as key_text, d.*
+                    from {typed} as c
+                    inner join dup_keys as d on {join_on}
+                    where c.rec_problem is null
+                )
+                select
+                    ln,
+                    key_text,
+                    list(ln) over (partition by {key_cols} order by ln
+                                   rows between unbounded preceding and unbounded following) as lines
+                from dups
+            """)
+        else:
+            con.execute("create temp table dup_lines (ln bigint, key_text varchar, lines bigint[])")
         con.execute("drop table dup_keys")
         pk = ", ".join(table.primary_key)
         parts.append(
@@ -654,8 +712,8 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
         return _finish(res, t0)
 
     mib = pre.size / (1 << 20)
-    source = None if pre.needs_python else duckdb_source(con, path, pre.has_quote)
-    if source is None:
+    src = choose_source(con, path, pre, len(positions))
+    if src is None:
         problem = parse_with_python(con, path)
         if problem is not None:
             res.outcome, res.file_rejected = "rejected", True
@@ -663,9 +721,9 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
             res.rejects_arrow = _rejects_to_arrow([problem])
             res.message = f"file rejected: {problem.reason}"
             return _finish(res, t0)
-        source = "fields"
-    collect_rejects(con, table, positions, source)
-    typed = checked_sql(table, positions, source, typed=True, reasons=False)
+        src = list_source(len(positions))
+    collect_rejects(con, table, positions, src)
+    typed = records_sql(table, positions, src, typed=True, reasons=False)
     n_reject_lines = con.execute("select count(*) from reject_lines").fetchone()[0]
     good = "true" if n_reject_lines == 0 else "ln not in (select ln from reject_lines)"
     key = _q("v__" + table.replace_key) if table.replace_key else "null"
@@ -704,10 +762,10 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
     else:
         res.outcome = "rejected" if n_reject_lines else "failed"
     t_write = time.perf_counter() - t0 - t_check
-    for tmp in ("fields", "rejects", "dup_lines", "reject_lines"):
+    for tmp in ("rawf", "fields", "rejects", "dup_lines", "reject_lines"):
         con.execute(f"drop table if exists {tmp}")
     rate = rows_read / max(t_check + t_write, 1e-9)
-    log(f"   {path.name}: {rows_read:,} rows, {mib:,.1f} MiB; checked {t_check:.1f}s"
+    log(f"   {path.name}: {rows_read:,} rows, {mib:,.1f} MiB ({src.kind}); checked {t_check:.1f}s"
         f"{f', written {t_write:.1f}s' if write else ''} ({rate:,.0f} rows/s); {n_reject_lines:,} rejected")
     return _finish(res, t0)
 
