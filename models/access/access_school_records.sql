@@ -130,10 +130,20 @@ final as (
             / nullif(attendance_summary.days_enrolled, 0),
             4
         ) as absence_rate,
-        {{ chronic_absence_status(
-            'attendance_summary.days_enrolled',
-            '(attendance_summary.days_excused + attendance_summary.days_unexcused)'
-        ) }} as chronic_absence_status,
+        -- The project's definition (vars chronic_absence_share and
+        -- chronic_absence_min_days_enrolled, macro is_absent_share_at_least),
+        -- the same one the research marts use.
+        case
+            when attendance_summary.days_enrolled is null then null
+            when attendance_summary.days_enrolled < {{ var('chronic_absence_min_days_enrolled') }}
+                then 'TOO_FEW_DAYS_ENROLLED'
+            when {{ is_absent_share_at_least(
+                '(attendance_summary.days_excused + attendance_summary.days_unexcused)',
+                'attendance_summary.days_enrolled',
+                var('chronic_absence_share'),
+            ) }} then 'CHRONICALLY_ABSENT'
+            else 'NOT_CHRONICALLY_ABSENT'
+        end as chronic_absence_status,
         coalesce(discipline_summary.discipline_incidents, 0) as discipline_incidents,
         coalesce(discipline_summary.out_of_school_suspensions, 0) as out_of_school_suspensions,
         coalesce(discipline_summary.expulsions, 0) as expulsions,
