@@ -34,6 +34,7 @@ RC = {
 }
 SUPPRESSED_TEXT = "suppressed"
 SUPPRESSED_COLOR = "#555555"
+NOT_PUBLISHED_TEXT = "no row published"
 
 
 @dataclass(frozen=True)
@@ -128,12 +129,15 @@ def trend_chart(chart_id: str, title: str, desc: str, unit_label: str, years: li
                                    markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.3)
                     continue
                 xs.append(x)
-                ys.append(p.value)
                 if p.banded:
+                    # A band's bound is not a value: a hollow marker, no interval, and the line breaks.
+                    ys.append(float("nan"))
                     any_banded = True
                     ax.plot([x], [p.value], linestyle="none", marker=style["marker"], markersize=7,
                             markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.3)
-                elif p.low is not None and p.high is not None:
+                    continue
+                ys.append(p.value)
+                if p.low is not None and p.high is not None:
                     ax.plot([x, x], [p.low, p.high], color=style["color"], linewidth=1.0)
                     ax.plot([x, x], [p.low, p.high], color=style["color"], linestyle="none", marker="_",
                             markersize=5)
@@ -243,6 +247,8 @@ def multiples_chart(chart_id: str, title: str, desc: str, unit_label: str,
                 p = panels[name].get(group)
                 style = _style(group)
                 if p is None:
+                    ax.text(0.02 * top, y, NOT_PUBLISHED_TEXT, va="center", ha="left", fontsize=6.5,
+                            color="#9a9a9a")
                     continue
                 if p.suppressed:
                     ax.text(0.02 * top, y, SUPPRESSED_TEXT, va="center", ha="left", fontsize=7, style="italic",

@@ -168,5 +168,7 @@ GROUP_PHRASES: dict[str, str] = {
     "COURT_INVOLVED": "court-involved students",
 }
 # Groups compared with NOT_INVOLVED in the summaries.
-# COURT_INVOLVED (the AOC lens) is compared too, after the research design's groups.
-INVOLVED_GROUPS: tuple[str, ...] = ("PS", "PS_CUSTODY", "JJ", "DUAL", "COURT_INVOLVED")
+# The research design's involved groups come first; the court lens (AOC) is used in a summary sentence only
+# when none of them can be compared.
+INVOLVED_GROUPS: tuple[str, ...] = ("PS", "PS_CUSTODY", "JJ", "DUAL")
+LENS_GROUPS: tuple[str, ...] = ("COURT_INVOLVED",)

@@ -30,6 +30,7 @@ from datashare.report.layout import (
     GROUP_PHRASES,
     GROUPS,
     INVOLVED_GROUPS,
+    LENS_GROUPS,
     MAX_PANELS,
     MEAN,
     MEASURES,
@@ -211,12 +212,15 @@ def measure_statement(idx: Index, measure: Measure, units: Units) -> Statement:
         ref = idx.get(measure.name, year, REFERENCE_GROUP)
         if ref is None or is_suppressed(ref):
             return ref, []
-        found = []
-        for group in INVOLVED_GROUPS:
-            c = idx.get(measure.name, year, group)
-            if c is not None and not is_suppressed(c) and c.gap_pp_vs_not_involved is not None:
-                found.append(c)
-        return ref, found
+        for tier in (INVOLVED_GROUPS, LENS_GROUPS):
+            found = []
+            for group in tier:
+                c = idx.get(measure.name, year, group)
+                if c is not None and not is_suppressed(c) and c.gap_pp_vs_not_involved is not None:
+                    found.append(c)
+            if found:
+                return ref, found
+        return ref, []
 
     latest = years[-1]
     for year in reversed(years):
