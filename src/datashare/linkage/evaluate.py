@@ -28,6 +28,12 @@ class Evaluation:
     examples: list[dict[str, Any]] = field(default_factory=list)
     ids_missing_from_prediction: int = 0
     ids_missing_from_truth: int = 0
+    #: the same figures over pairs of ids that both carry identifying items
+    #: (ids seen only in activity tables, e.g. a graduation-cohort row of a
+    #: student who left before the loaded years, cannot be linked by anyone)
+    by_system_pair_identified: list[dict[str, Any]] = field(default_factory=list)
+    overall_identified: dict[str, Any] = field(default_factory=dict)
+    ids_without_identifying_items: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,9 @@ class Evaluation:
             "examples": self.examples,
             "ids_missing_from_prediction": self.ids_missing_from_prediction,
             "ids_missing_from_truth": self.ids_missing_from_truth,
+            "overall_identified": self.overall_identified,
+            "by_system_pair_identified": self.by_system_pair_identified,
+            "ids_without_identifying_items": self.ids_without_identifying_items,
         }
 
 
@@ -50,8 +59,13 @@ def _metrics(tp: int, fp: int, fn: int) -> dict[str, Any]:
 
 
 def evaluate_relations(con, predicted: str, truth_csv: Path, noise_csv: Path | None = None,
-                       examples: int = 10) -> Evaluation:
-    """Compare `predicted` (a relation on `con` with system, system_id, person_key) with the truth file."""
+                       examples: int = 10, identified: str | None = None) -> Evaluation:
+    """Compare `predicted` (a relation on `con` with system, system_id, person_key) with the truth file.
+
+    `identified`: optional relation (system_id_key) of the ids that carry
+    identifying items; errors involving other ids get the category
+    'no_identifying_items' and the *_identified figures leave them out.
+    """
     truth_csv = Path(truth_csv)
     if not truth_csv.exists():
         raise FileNotFoundError(f"truth file {truth_csv} does not exist")
@@ -93,14 +107,33 @@ def evaluate_relations(con, predicted: str, truth_csv: Path, noise_csv: Path | N
                     when p.key_l is not null then 'fp' else 'fn' end as status
         from _true_pairs t full join _pred_pairs p using (key_l, key_r)
     """)
-    rows = con.execute("""
-        select system_pair, count(*) filter (status = 'tp'), count(*) filter (status = 'fp'),
-               count(*) filter (status = 'fn')
-        from _pair_status group by 1 order by 1
-    """).fetchall()
-    by_pair = [{"system_pair": sp, **_metrics(tp, fp, fn)} for sp, tp, fp, fn in rows]
-    tot = [sum(r[i] for r in rows) for i in (1, 2, 3)]
-    overall = {"system_pair": "ALL", **_metrics(*tot)}
+    if identified:
+        con.execute(f"create or replace temp table _identified as select distinct system_id_key as key from {identified}")
+    else:
+        con.execute("create or replace temp table _identified as select key_l as key from _pair_status "
+                    "union select key_r from _pair_status")
+    con.execute("""
+        create or replace temp table _pair_status as
+        select s.*, (s.key_l in (select key from _identified) and s.key_r in (select key from _identified))
+            as both_identified
+        from _pair_status s
+    """)
+    unidentified = con.execute(
+        "select count(*) from _both where system || ':' || system_id not in (select key from _identified)"
+    ).fetchone()[0]
+
+    def figures(where: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        rows = con.execute(f"""
+            select system_pair, count(*) filter (status = 'tp'), count(*) filter (status = 'fp'),
+                   count(*) filter (status = 'fn')
+            from _pair_status where {where} group by 1 order by 1
+        """).fetchall()
+        tot = [sum(r[i] for r in rows) for i in (1, 2, 3)]
+        return ([{"system_pair": sp, **_metrics(tp, fp, fn)} for sp, tp, fp, fn in rows],
+                {"system_pair": "ALL", **_metrics(*tot)})
+
+    by_pair, overall = figures("true")
+    by_pair_identified, overall_identified = figures("both_identified")
 
     if noise_csv is None:
         candidate = truth_csv.parent / "identity_noise.csv"
@@ -117,7 +150,9 @@ def evaluate_relations(con, predicted: str, truth_csv: Path, noise_csv: Path | N
     con.execute("""
         create or replace temp table _errors as
         select s.system_pair, s.key_l, s.key_r, s.status,
-               list_sort(list_distinct(list_concat(coalesce(nl.cats, []), coalesce(nr.cats, [])))) as cats
+               list_sort(list_distinct(list_concat(
+                   coalesce(nl.cats, []), coalesce(nr.cats, []),
+                   case when s.both_identified then [] else ['no_identifying_items'] end))) as cats
         from _pair_status s
         left join _noise nl on nl.key = s.key_l
         left join _noise nr on nr.key = s.key_r
@@ -138,7 +173,8 @@ def evaluate_relations(con, predicted: str, truth_csv: Path, noise_csv: Path | N
     """).fetchall()
     ex = [{"error": "false_positive" if s == "fp" else "false_negative", "system_pair": sp,
            "left": kl, "right": kr, "categories": c or "none"} for s, sp, kl, kr, c in ex_rows]
-    return Evaluation(by_pair, overall, by_cat, ex, missing_pred, missing_truth)
+    return Evaluation(by_pair, overall, by_cat, ex, missing_pred, missing_truth,
+                      by_pair_identified, overall_identified, unidentified)
 
 
 def evaluate_warehouse(database: Path, truth_csv: Path, noise_csv: Path | None = None,
@@ -156,7 +192,8 @@ def evaluate_warehouse(database: Path, truth_csv: Path, noise_csv: Path | None =
             con.execute("select 1 from wh.matched.person_xref limit 1")
         except Exception as exc:
             raise RuntimeError(f"{database}: no matched.person_xref ({exc}); build the matched layer first") from exc
-        return evaluate_relations(con, "wh.matched.person_xref", truth_csv, noise_csv, examples)
+        identified = "(select distinct system_id_key from wh.matched.int_linkage__identities)"
+        return evaluate_relations(con, "wh.matched.person_xref", truth_csv, noise_csv, examples, identified)
     finally:
         con.close()
 
@@ -169,6 +206,13 @@ def format_report(ev: Evaluation) -> str:
         lines.append(f"{r['system_pair']:<12}{r['true_pairs']:>9}{r['predicted_pairs']:>9}"
                      f"{r['true_positives']:>9}{r['false_positives']:>7}{r['false_negatives']:>7}"
                      f"{r['precision']:>11.4f}{r['recall']:>9.4f}{r['f1']:>9.4f}")
+    if ev.ids_without_identifying_items:
+        lines += ["", f"Among ids with identifying items ({ev.ids_without_identifying_items} ids carry none: "
+                  "seen only in activity tables, they cannot be linked)", header]
+        for r in [*ev.by_system_pair_identified, ev.overall_identified]:
+            lines.append(f"{r['system_pair']:<12}{r['true_pairs']:>9}{r['predicted_pairs']:>9}"
+                         f"{r['true_positives']:>9}{r['false_positives']:>7}{r['false_negatives']:>7}"
+                         f"{r['precision']:>11.4f}{r['recall']:>9.4f}{r['f1']:>9.4f}")
     if ev.ids_missing_from_prediction or ev.ids_missing_from_truth:
         lines.append(f"ids in truth but not in person_xref: {ev.ids_missing_from_prediction}; "
                      f"in person_xref but not in truth: {ev.ids_missing_from_truth}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -60,18 +61,37 @@ def band_sql(probability: str) -> str:
     )
 
 
-def predict_pairs(con, features_table: str, model: dict[str, Any]):
+def load_priors(model_path: Path) -> dict[str, float]:
+    """The priors per system pair saved beside the model (empty: use the model's one prior)."""
+    from datashare.linkage.train import PRIORS_FILE
+
+    path = Path(model_path).parent / PRIORS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _log2_odds(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+def predict_pairs(con, features_table: str, model: dict[str, Any], priors: dict[str, float] | None = None):
     """Score the candidate pairs of `features_table` (on `con`); return an Arrow table.
 
     One row per scored pair of identities at or above SCORE_FLOOR_PROBABILITY:
     both identity ids and system ids, match weight and probability, band, and
     for each comparison its level (gamma_*) and match weight (mw_*, TF included).
+    The model's single prior is replaced by the prior of the pair's systems
+    (`priors`, from training) when given.
     """
     from datashare.linkage.train import _linker
 
+    priors = priors or {}
+    base = _log2_odds(model["probability_two_random_records_match"])
+    shifts = {k: _log2_odds(v) - base for k, v in priors.items()}
+    floor_weight = _log2_odds(S.SCORE_FLOOR_PROBABILITY) - max([0.0, *shifts.values()])
     linker = _linker(con, features_table, model)
-    pred = linker.inference.predict(threshold_match_probability=S.SCORE_FLOOR_PROBABILITY,
-                                    warning_mode="never")
+    pred = linker.inference.predict(threshold_match_weight=floor_weight, warning_mode="never")
+    shift_sql = "case least(system_l, system_r) || '-' || greatest(system_l, system_r) " + " ".join(
+        f"when '{k}' then {v!r}" for k, v in shifts.items()) + " else 0 end" if shifts else "0"
     cols = {c.unquote().name for c in pred.columns}
     per_comparison = []
     for name in COMPARISON_NAMES:
@@ -79,6 +99,13 @@ def predict_pairs(con, features_table: str, model: dict[str, Any]):
         per_comparison.append(f"gamma_{name}")
         per_comparison.append(f"mw_{name}{tf} as mw_{name}")
     sql = f"""
+        with adjusted as (
+            select *, match_weight + ({shift_sql}) as adjusted_weight from {pred.physical_name}
+        ),
+        scored as (
+            select *, pow(2, adjusted_weight) / (1 + pow(2, adjusted_weight)) as adjusted_probability
+            from adjusted
+        )
         select
             identity_id_l,
             identity_id_r,
@@ -86,11 +113,12 @@ def predict_pairs(con, features_table: str, model: dict[str, Any]):
             system_id_l,
             system_r,
             system_id_r,
-            match_weight,
-            match_probability,
-            {band_sql('match_probability')} as match_band,
+            adjusted_weight as match_weight,
+            adjusted_probability as match_probability,
+            {band_sql('adjusted_probability')} as match_band,
             {', '.join(per_comparison)}
-        from {pred.physical_name}
+        from scored
+        where adjusted_probability >= {S.SCORE_FLOOR_PROBABILITY}
     """
     return con.execute(sql).fetch_arrow_table()
 

@@ -215,11 +215,19 @@ def splink_settings() -> dict[str, Any]:
 
 #: Pairs almost surely the same child: used to estimate the share of random
 #: pairs that match (the model's prior), with this assumed recall.
-PRIOR_RULES = [
-    scoped("l.first_name_std = r.first_name_std and l.last_name_std = r.last_name_std "
-           "and l.birth_date = r.birth_date"),
-]
+PRIOR_RULES = [scoped(
+    "l.first_name_std = r.first_name_std and l.last_name_std = r.last_name_std and l.birth_date = r.birth_date"
+)]
 PRIOR_RECALL = 0.75
+#: Splink has one prior for all pairs, but the share of matching pairs differs
+#: by orders of magnitude between system pairs (most CYFD clients are in PED;
+#: almost no two PED ids are one child). Training therefore also estimates a
+#: prior per system pair (same rule, same recall; saved as
+#: system_pair_priors.json) and scoring replaces the global prior by it.
+PRIOR_RULE_SQL = (
+    "l.first_name_std = r.first_name_std and l.last_name_std = r.last_name_std "
+    "and l.birth_date = r.birth_date"
+)
 #: Random pairs sampled to estimate u (how often fields agree by chance).
 U_MAX_PAIRS = 1_000_000
 #: EM passes. Splink estimates in a pass only the comparisons that use none

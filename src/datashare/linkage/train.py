@@ -133,6 +133,37 @@ def floor_m_probabilities(model: dict[str, Any], floor: float = S.M_PROBABILITY_
     return model
 
 
+PRIORS_FILE = "system_pair_priors.json"
+
+
+def system_pair_priors(con, table: str, global_prior: float) -> dict[str, float]:
+    """Share of matching identity pairs per system pair ('AOC-PED', 'PED-PED', ...).
+
+    Pairs agreeing exactly on first and last name and birth date, over the
+    assumed recall of that rule, over all pairs of the two systems.
+    """
+    sizes = dict(con.execute(f"select system, count(*) from {table} group by 1").fetchall())
+    hits = dict(con.execute(f"""
+        select least(l.system, r.system) || '-' || greatest(l.system, r.system), count(*)
+        from {table} l join {table} r
+            on {S.PRIOR_RULE_SQL.replace('l.', 'l.').replace('r.', 'r.')}
+            and l.identity_id < r.identity_id
+            and {S.PAIR_SCOPE}
+        group by 1
+    """).fetchall())
+    priors = {}
+    systems = sorted(sizes)
+    for i, a in enumerate(systems):
+        for b in systems[i:]:
+            if a == b and a not in S.MULTI_ID_SYSTEMS:
+                continue
+            total = sizes[a] * (sizes[a] - 1) / 2 if a == b else sizes[a] * sizes[b]
+            found = hits.get(f"{a}-{b}", 0)
+            prior = found / S.PRIOR_RECALL / total if total and found else global_prior
+            priors[f"{a}-{b}"] = min(max(prior, 1e-12), 0.5)
+    return priors
+
+
 def train_linkage(database: Path, model_dir: Path, log: Callable[[str], None] = print) -> str:
     """Train on the warehouse's identity models; save model + diagnostics in model_dir."""
     import duckdb
@@ -153,6 +184,9 @@ def train_linkage(database: Path, model_dir: Path, log: Callable[[str], None] = 
         tmp.write_text(json.dumps(model, indent=2), encoding="utf-8")
         tmp.replace(model_dir / MODEL_FILE)
         _write_diagnostics(linker, model, model_dir)
+        priors = system_pair_priors(con, FEATURES_TABLE, model["probability_two_random_records_match"])
+        (model_dir / PRIORS_FILE).write_text(json.dumps(priors, indent=2), encoding="utf-8")
+        log(f"   priors by system pair: " + ", ".join(f"{k} {v:.2e}" for k, v in priors.items()))
     finally:
         con.close()
     seconds = time.perf_counter() - t0
@@ -165,6 +199,7 @@ def train_linkage(database: Path, model_dir: Path, log: Callable[[str], None] = 
         "auto_match_probability": S.AUTO_MATCH_PROBABILITY,
         "review_min_probability": S.REVIEW_MIN_PROBABILITY,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
+        "system_pair_priors": priors,
     }
     (model_dir / "training_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return f"model saved to {model_dir / MODEL_FILE} ({n} identities, {seconds:.1f}s)"
