@@ -145,6 +145,8 @@ def _cohort_outcomes(p: People, y0: int, y1: int) -> dict[str, np.ndarray]:
         ok = in_window[idx] & (y >= e[idx]) & (y <= c[idx])
         member[idx[ok]] = True
         last_seen[st.idx] = y
+    # the drop holds the cohort rows of students it has snapshots for (enrolled in a loaded year)
+    member &= last_seen >= y0
     idx = np.flatnonzero(member)
     plan = p.hs_plan[idx]
     ci = c[idx]

@@ -117,11 +117,14 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     s504 = p.z["s504"][pi] > inv_norm(0.035)
     homeless = (p.z["homeless"][pi] + 0.35 * rng.standard_normal(n) + 0.6 * (cat > 0) + 0.4 * mobile) > inv_norm(0.03)
 
-    # --- snapshots (a stay covering the snapshot day)
+    # --- snapshots: 40D, 80D, 120D for the stay covering the day; EOY (as in STARS) holds every
+    # student enrolled at any time in the year, at the school of their last stay
     snap_parts = []
-    for s_i, day in enumerate(SNAPSHOT_DAYS):
+    for s_i, day in enumerate(SNAPSHOT_DAYS[:3]):
         on = np.flatnonzero((s_start <= day) & (s_end >= day))
         snap_parts.append({"snapshot": np.full(len(on), s_i), "sy": sy[on], "school": school[on]})
+    on = np.flatnonzero(last_stay)
+    snap_parts.append({"snapshot": np.full(len(on), 3), "sy": sy[on], "school": school[on]})
     snap = {k: np.concatenate([sp[k] for sp in snap_parts]) for k in snap_parts[0]}
     order = np.lexsort((snap["snapshot"], snap["sy"]))
     snap = {k: v[order] for k, v in snap.items()}
