@@ -21,7 +21,7 @@ import pytest
 
 from datashare.access import audit
 from datashare.access.audit import AUDIT_TABLE, verify_chain
-from datashare.access.lookup import lookup
+from datashare.access.lookup import format_text, lookup
 from datashare.access.policy import (
     PURPOSE_MAX_CHARS,
     Assignment,
@@ -451,6 +451,8 @@ def test_lookup_on_built_warehouse(built_warehouse, tmp_path):
     assert rec["link"]["link_band"] in ("auto", "review")
     assert rec["link"]["is_low_confidence_link"] == (rec["link"]["link_band"] != "auto")
     assert all(r["school_year"] == latest[2] for r in rec["enrollment"]["enrollment_history"])
+    text = format_text(result)
+    assert text.startswith("ALLOW  rule: allow_ps_custody") and f"current_school_code: {latest[0]}" in text
     assert verify_chain(database).ok and _audit_rows(database) == before + 1
 
 

@@ -284,6 +284,10 @@ def format_text(result: LookupResult) -> str:
     if link.get("is_low_confidence_link"):
         lines.append(f"  WARNING: low-confidence link (band {link.get('link_band')}, probability "
                      f"{link.get('link_probability')}): confirm the identity before acting on this record.")
+    if link and link.get("is_current_school_year") is False:
+        lines.append(f"  NOTE: the child's latest PED record is from school year {link.get('record_school_year')} "
+                     f"({link.get('record_snapshot')}); the PED data run through {link.get('ped_latest_school_year')} "
+                     f"({link.get('ped_latest_snapshot')}).")
     for group, section in result.record.items():
         lines.append(f"[{group}]")
         for key, value in section.items():
