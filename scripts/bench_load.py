@@ -127,15 +127,20 @@ def make_drop(work: Path, scale: float) -> Path:
     return drop
 
 
-def timed_load(drop: Path, warehouse: Path, log: Path) -> tuple[float, float, int]:
-    """(seconds, peak RSS MiB, exit code) of `datashare load` as its own process."""
+def timed_load(drop: Path, warehouse: Path, log: Path) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS MiB, exit code, CPU seconds) of `datashare load` as its own process.
+
+    CPU seconds (user + system, all threads) show the work done independently of how busy the
+    shared machine was.
+    """
     cmd = [sys.executable, "-m", "datashare.cli", "load", str(drop), "--warehouse", str(warehouse)]
     t0 = time.perf_counter()
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
         _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    return (seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
+            usage.ru_utime + usage.ru_stime)
 
 
 def main() -> int:
@@ -155,11 +160,14 @@ def main() -> int:
     warehouse = args.work / "wh"
     shutil.rmtree(warehouse, ignore_errors=True)
     print(f"drop {drop}: {len(files)} files, {rows:,} rows, {mib:,.0f} MiB; {os.cpu_count()} cores")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
     first = timed_load(drop, warehouse, args.work / "load1.log")
-    print(f"first load:  {first[0]:6.1f} s, peak RSS {first[1]:,.0f} MiB, exit {first[2]} "
-          f"({rows / first[0]:,.0f} rows/s); log {args.work / 'load1.log'}")
+    print(f"first load:  {first[0]:6.1f} s wall, {first[3]:6.1f} s CPU, peak RSS {first[1]:,.0f} MiB, "
+          f"exit {first[2]} ({rows / first[0]:,.0f} rows/s); log {args.work / 'load1.log'}")
     second = timed_load(drop, warehouse, args.work / "load2.log")
-    print(f"second load: {second[0]:6.1f} s, peak RSS {second[1]:,.0f} MiB, exit {second[2]} (every file unchanged)")
+    print(f"second load: {second[0]:6.1f} s wall, {second[3]:6.1f} s CPU, peak RSS {second[1]:,.0f} MiB, "
+          f"exit {second[2]} (every file unchanged)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     db = warehouse / "datashare.duckdb"
     print(f"warehouse file: {db.stat().st_size / (1 << 20):,.0f} MiB")
     return 0 if first[2] == 0 and second[2] == 0 else 1
