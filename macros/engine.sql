@@ -64,3 +64,25 @@
 {% macro default__hash_text(expr) -%}
     md5({{ expr }})
 {%- endmacro %}
+
+{#- True when the whole text matches the regular expression (a SQL literal). -#}
+{% macro regexp_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_full_match', 'datashare')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro default__regexp_full_match(expr, pattern) -%}
+    {{ exceptions.raise_compiler_error('regexp_full_match is not implemented for adapter ' ~ adapter.type()) }}
+{%- endmacro %}
+
+{#- A date from year, month and day expressions. -#}
+{% macro date_from_parts(year, month, day) -%}
+    {{ return(adapter.dispatch('date_from_parts', 'datashare')(year, month, day)) }}
+{%- endmacro %}
+
+{% macro default__date_from_parts(year, month, day) -%}
+    make_date({{ year }}, {{ month }}, {{ day }})
+{%- endmacro %}

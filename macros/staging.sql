@@ -15,7 +15,7 @@
     123456789); otherwise null. -#}
 {% macro clean_ssn(expr) -%}
     case
-        when not regexp_full_match(trim({{ expr }}), '[0-9]{9}') then null
+        when not {{ regexp_full_match('trim(' ~ expr ~ ')', "'[0-9]{9}'") }} then null
         when left(trim({{ expr }}), 3) in ('000', '666') then null
         when left(trim({{ expr }}), 1) = '9' then null
         when substr(trim({{ expr }}), 4, 2) = '00' then null
@@ -37,16 +37,16 @@
 
 {#- First and last day of a school year (1 July to 30 June; school_year names the end year). -#}
 {% macro school_year_start(school_year) -%}
-    make_date(cast({{ school_year }} as integer) - 1, 7, 1)
+    {{ date_from_parts('cast(' ~ school_year ~ ' as integer) - 1', 7, 1) }}
 {%- endmacro %}
 
 {% macro school_year_end(school_year) -%}
-    make_date(cast({{ school_year }} as integer), 6, 30)
+    {{ date_from_parts('cast(' ~ school_year ~ ' as integer)', 6, 30) }}
 {%- endmacro %}
 
 {#- September 1 of the school year (the reference date of ages). -#}
 {% macro school_year_september_1(school_year) -%}
-    make_date(cast({{ school_year }} as integer) - 1, 9, 1)
+    {{ date_from_parts('cast(' ~ school_year ~ ' as integer) - 1', 9, 1) }}
 {%- endmacro %}
 
 {#- True when a present date falls outside the school year. -#}
@@ -58,12 +58,12 @@
     )
 {%- endmacro %}
 
-{#- Age in whole years on a date. -#}
+{#- Age in whole years on a date (ANSI extract, no engine date functions). -#}
 {% macro age_on(birth_date, on_date) -%}
-    date_diff('year', {{ birth_date }}, {{ on_date }})
+    extract(year from {{ on_date }}) - extract(year from {{ birth_date }})
     - case
-        when month({{ on_date }}) * 100 + day({{ on_date }})
-            < month({{ birth_date }}) * 100 + day({{ birth_date }}) then 1
+        when extract(month from {{ on_date }}) * 100 + extract(day from {{ on_date }})
+            < extract(month from {{ birth_date }}) * 100 + extract(day from {{ birth_date }}) then 1
         else 0
     end
 {%- endmacro %}
