@@ -266,6 +266,18 @@ def check_report(report: Path, mart: list[dict], *, expect_all_design_measures: 
     for token in re.findall(r"n=([\d,]+)", text):
         assert int(token.replace(",", "")) in denominators, f"n={token} is not a shown published denominator"
 
+    # Every one-decimal percentage written outside the chart data is a shown cell's published display value
+    # (or its rate), and every gap in points is a shown cell's published gap.
+    visible = re.sub(r'<script type="application/json".*?</script>', "", text, flags=re.S)
+    shown_rows = [r for r in mart if not is_suppressed(r)]
+    percents = {r["display_value"] for r in shown_rows if r["display_value"]}
+    percents |= {f"{100 * r['rate']:.1f}%" for r in shown_rows if r["rate"] is not None}
+    for token in set(re.findall(r"(?<![\d.])\d+\.\d%", visible)):
+        assert token in percents, f"{token} in the report is no shown published value"
+    gaps = {f"{r['gap_pp_vs_not_involved']:+.1f}" for r in shown_rows if r["gap_pp_vs_not_involved"] is not None}
+    for token in set(re.findall(r"([+-]\d+\.\d) pp", visible)):
+        assert token in gaps, f"gap {token} pp in the report is no shown published gap"
+
     # Nothing fetched from the network.
     for pattern in NETWORK_PATTERNS:
         found = pattern.search(text)
@@ -302,6 +314,13 @@ def test_report_header_from_published_metadata(built_warehouse, published):
         assert f"<dt>{label}</dt>" in text
     # The session builds under the demo key: the report must not claim otherwise.
     assert "secret key</dd>" not in text
+    manifest_file = published / "publish_manifest.json"
+    if manifest_file.exists():
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        if manifest.get("drop_id"):
+            assert f"<dt>Drop</dt><dd>{manifest['drop_id']}</dd>" in text
+        if manifest.get("is_demo_build"):
+            assert "DEMO BUILD" in text and "demo key (not for real data)" in text
 
 
 # On a small mart written here ----------------------------------------------------------
