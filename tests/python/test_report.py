@@ -429,3 +429,22 @@ def test_command_writes_report_html(tmp_path, capsys):
     assert (tmp_path / "site" / "report.html").exists()
     assert main(["report", "--out", str(tmp_path / "site"), "--published", str(tmp_path / "nowhere")]) == 1
     assert "nowhere" in capsys.readouterr().err
+
+
+def lightness(hex_color: str) -> float:
+    """CIE L* of an sRGB color: what is left of it in a grayscale print."""
+    r, g, b = (int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return 116 * y ** (1 / 3) - 16 if y > 0.008856 else 903.3 * y
+
+
+def test_group_styles_distinguishable_in_grayscale():
+    from datashare.report.layout import GROUP_STYLE, GROUPS
+
+    styles = [GROUP_STYLE[g] for g in GROUPS]
+    levels = sorted(lightness(s["color"]) for s in styles)
+    assert min(b - a for a, b in zip(levels, levels[1:])) >= 5, f"group colors too close in lightness: {levels}"
+    for attr in ("marker", "linestyle", "hatch"):
+        values = [repr(s[attr]) for s in styles]
+        assert len(set(values)) == len(values), f"two groups share a {attr}: {values}"

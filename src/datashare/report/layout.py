@@ -116,8 +116,10 @@ MEASURES: dict[str, Measure] = {m.name: m for d in DOMAINS for m in d.measures}
 DOMAIN_OF: dict[str, Domain] = {m.name: d for d in DOMAINS for m in d.measures}
 
 # Comparison groups in drawing order, with a label and a style that stays
-# distinguishable in grayscale: colors of different lightness (Okabe-Ito based,
-# from black to light), each with its own marker, line style and bar hatch.
+# distinguishable in grayscale: colors (Okabe-Ito based) spread over CIE
+# lightness L* 0 (STATEWIDE), 24 (DUAL), 39 (PS), 54 (JJ), 64 (NOT_INVOLVED),
+# 70 (COURT_INVOLVED), 77 (PS_CUSTODY), each also with its own marker, line
+# style and bar hatch (tests/python/test_report.py checks the spread).
 GROUPS: tuple[str, ...] = ("STATEWIDE", "NOT_INVOLVED", "PS", "PS_CUSTODY", "JJ", "DUAL", "COURT_INVOLVED")
 REFERENCE_GROUP = "NOT_INVOLVED"
 GROUP_LABELS: dict[str, str] = {
@@ -131,12 +133,12 @@ GROUP_LABELS: dict[str, str] = {
 }
 GROUP_STYLE: dict[str, dict[str, object]] = {
     "STATEWIDE": {"color": "#000000", "marker": "o", "linestyle": "-", "hatch": ""},
-    "NOT_INVOLVED": {"color": "#8a8a8a", "marker": "s", "linestyle": (0, (5, 2)), "hatch": ".."},
-    "PS": {"color": "#0072b2", "marker": "^", "linestyle": "-", "hatch": "//"},
-    "PS_CUSTODY": {"color": "#56b4e9", "marker": "v", "linestyle": (0, (1, 1.5)), "hatch": "\\\\"},
+    "NOT_INVOLVED": {"color": "#9a9a9a", "marker": "s", "linestyle": (0, (5, 2)), "hatch": ".."},
+    "PS": {"color": "#005f99", "marker": "^", "linestyle": (0, (7, 1.5)), "hatch": "//"},
+    "PS_CUSTODY": {"color": "#80c8f0", "marker": "v", "linestyle": (0, (1, 1.5)), "hatch": "\\\\"},
     "JJ": {"color": "#d55e00", "marker": "D", "linestyle": (0, (6, 2, 1, 2)), "hatch": "xx"},
-    "DUAL": {"color": "#882255", "marker": "P", "linestyle": (0, (3, 1, 1, 1, 1, 1)), "hatch": "--"},
-    "COURT_INVOLVED": {"color": "#009e73", "marker": "X", "linestyle": (0, (2, 2)), "hatch": "++"},
+    "DUAL": {"color": "#6a1a45", "marker": "P", "linestyle": (0, (3, 1, 1, 1, 1, 1)), "hatch": "--"},
+    "COURT_INVOLVED": {"color": "#3fbf8f", "marker": "X", "linestyle": (0, (2, 2)), "hatch": "++"},
 }
 
 BREAKDOWN_LABELS: dict[str, str] = {
