@@ -557,6 +557,16 @@ def header_html(pub: Published, years: list[int]) -> str:
 def rules_html(pub: Published) -> str:
     threshold = manifest_value(pub.manifest, "suppression_threshold", "min_cell_size", "threshold") or DEFAULT_THRESHOLD
     n_sup = sum(1 for c in pub.cells if is_suppressed(c))
+    reasons: dict[str, int] = {}
+    for c in pub.cells:
+        if c.suppression_reason is not None:
+            reasons[c.suppression_reason] = reasons.get(c.suppression_reason, 0) + 1
+    reason_rows = "".join(f'<tr><th scope="row"><code>{e(r)}</code></th><td>{k:,}</td></tr>'
+                          for r, k in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    reason_table = (f'<table class="data"><caption>Published cells withheld or banded, by reason (a count of '
+                    f'cells, not of students)</caption><thead><tr><th scope="col">suppression_reason</th>'
+                    f'<th scope="col">cells</th></tr></thead><tbody>{reason_rows}</tbody></table>'
+                    if reasons else "")
     groups = "".join(f"<li><b>{e(g)}</b>: {e(GROUP_LABELS[g])}</li>" for g in GROUPS)
     return f"""<section id="how-to-read">
 <h2>How to read this report</h2>
@@ -582,6 +592,7 @@ derived from the total is 0 or at least {e(threshold)}.</li>
 the grey strip labelled “suppressed” under the plot, in bar and dot charts the word “suppressed”. It is never drawn as
 zero and no number of it appears anywhere in this report. This report has {n_sup:,} suppressed cells of
 {len(pub.cells):,}.</p>
+{reason_table}
 </section>"""
 
 
