@@ -122,7 +122,7 @@ def _plan_high_school(rng: np.random.Generator, p: People, cy: CyfdData, y0: int
         p.other_completer = (p.hs_plan <= 2) & oc
         co = _cohort_outcomes(p, y0, y1)
         k = cat[co["idx"]]
-        den = co["outcome"] != 3
+        den = (co["outcome"] != 3) & (co["outcome"] != 4)
         target = category_rates("graduation_rate_4yr", np.bincount(k[den], minlength=4))
         grad = (co["outcome"] == 0) & (co["yto"] == 4) & den
         got = np.bincount(k[den], weights=grad[den], minlength=4) / np.maximum(np.bincount(k[den], minlength=4), 1)
@@ -161,11 +161,11 @@ def _cohort_outcomes(p: People, y0: int, y1: int) -> dict[str, np.ndarray]:
     known = out_year <= y1
     outcome = np.where(plan <= 2, np.where(p.other_completer[idx], 5, 0), np.where(plan == 3, 1, 2))
     outcome = np.where(known, outcome, 2)
-    outcome = np.where(left, 3, outcome)
+    outcome = np.where(left, np.where(p.deceased[idx], 4, 3), outcome)
     leave_day = day_to_date(np.minimum(leave, 2100), np.minimum(p.leave_k[idx], 179))
-    odate = np.select([outcome == 3, (outcome == 0) | (outcome == 5), outcome == 1],
+    odate = np.select([left, (outcome == 0) | (outcome == 5), outcome == 1],
                       [leave_day, sy_end(gy), day_to_date(dy, p.drop_k[idx])], -1)
-    oyear = np.select([outcome == 3, (outcome == 0) | (outcome == 5), outcome == 1],
+    oyear = np.select([left, (outcome == 0) | (outcome == 5), outcome == 1],
                       [leave, gy, dy], np.minimum(y1, ci + 2))
     yto = np.clip(oyear - ci + 4, 4, 6)
     return {"idx": idx, "ci": ci, "outcome": outcome, "odate": odate, "yto": yto, "last_seen": last_seen[idx]}
@@ -190,7 +190,14 @@ class Progress:
 
     def __call__(self, msg: str) -> None:
         if self.enabled:
-            print(f"[{time.perf_counter() - self.t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            try:
+                cur = int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+            except OSError:
+                cur = 0
+            print(f"[{time.perf_counter() - self.t0:6.1f}s, peak {peak:,.0f} MB cur {cur:,.0f}] {msg}", file=sys.stderr, flush=True)
 
 
 def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: int = 1, noise: str = "default",
@@ -633,6 +640,7 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
             "performance_level": t["level"],
         })
         log(f"PED {y}: {len(st.idx):,} students, {len(s['sy']):,} snapshot rows")
+        del rows, s, e, a, d, t, r, rec, cat  # free this year's rows before the next year is built
     for name in ("ped_student_snapshot", "ped_enrollment", "ped_attendance", "ped_discipline", "ped_assessment"):
         w.finish(T[name])
 

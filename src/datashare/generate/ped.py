@@ -97,7 +97,7 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     # TRANSFER_IN_STATE, TRANSFER_OUT_OF_STATE, DROPOUT, GRADUATED, COMPLETED_YEAR, DECEASED, OTHER
     ek = st.exit_kind[sy]
     exit_code = np.where(~last_stay, np.where(rs, 6, 0),
-                         np.select([ek == 1, ek == 2, ek == 3, ek == 4], [1, 2, 3, 6], 4))
+                         np.select([ek == 1, ek == 2, ek == 3, ek == 4, ek == 5], [1, 2, 3, 6, 5], 4))
     exit_open = last_stay & (ek == 0) & (rng.random(len(sy)) < 0.10)
     exit_code = np.where(exit_open, -1, exit_code)
     enrollment = {"sy": sy, "school": school, "start": s_start, "end": s_end, "exit_code": exit_code,

@@ -171,6 +171,7 @@ class People:
     suffix: np.ndarray = None
     ssn: np.ndarray = None
     twin_of: np.ndarray = None  # index of the co-twin or -1
+    deceased: np.ndarray = None  # the departure (leave_sy, leave_k) is a death
     # latent persistent propensities (standard normal)
     z: dict = field(default_factory=dict)
     # high-school plan: 0 grad in 4, 1 grad in 5, 2 grad in 6, 3 dropout, 4 still enrolled
@@ -229,6 +230,9 @@ def make_people(rng: np.random.Generator, geo: Geography, students: int, y0: int
                      ("homeless", 0.5), ("ps", 0.55), ("jj", 0.45)):
         p.z[key] = rho * risk / np.sqrt(1.15) + np.sqrt(1 - rho**2) * rng.standard_normal(n)
     make_names(rng, p)
+    # a few departures are deaths (about 0.1% of children over their school years; never a twin)
+    p.deceased = leaver & (p.twin_of < 0) & (rng.random(n) < 0.005)
+    p.leave_k = np.where(p.deceased, np.minimum(p.leave_k, N_DAYS - 5), p.leave_k)
     return p
 
 
@@ -324,7 +328,7 @@ class YearState:
     grade: np.ndarray
     k_in: np.ndarray
     k_out: np.ndarray
-    exit_kind: np.ndarray  # 0 completed year, 1 transfer out of state, 2 dropout, 3 graduated, 4 other completer
+    exit_kind: np.ndarray  # 0 completed year, 1 transfer out of state, 2 dropout, 3 graduated, 4 other completer, 5 deceased
 
 
 def year_state(p: People, y: int) -> YearState:
@@ -348,7 +352,7 @@ def year_state(p: People, y: int) -> YearState:
     exit_kind[drops] = 2
     leaving = (p.leave_sy[idx] == y) & (p.leave_k[idx] < N_DAYS - 1) & (p.leave_k[idx] < k_out)
     k_out[leaving] = p.leave_k[idx][leaving]
-    exit_kind[leaving] = 1
+    exit_kind[leaving] = np.where(p.deceased[idx][leaving], 5, 1)
     # keep every stay at least a few days long
     k_in = np.minimum(k_in, N_DAYS - 10)
     k_out = np.maximum(k_out, k_in + 5)
