@@ -416,7 +416,7 @@ def list_source(n: int) -> Source:
     return Source("fields", [f"f[{k + 1}]" for k in range(n)], "len(f)", "lists")
 
 
-def parse_with_python(con, path: Path) -> Reject | None:
+def parse_with_python(con, path: Path, header: list[str]) -> Reject | None:
     """Parse with the csv module (quoted line breaks): temp table `fields` with explicit ln/ln_end.
 
     Returns a file-level problem for an unterminated quote (the rest of the file cannot be read).
@@ -441,7 +441,8 @@ def parse_with_python(con, path: Path) -> Reject | None:
                 if "unexpected end of data" in str(exc) or "EOF" in str(exc):
                     physical = _physical_line(path, start)
                     idx = _unterminated_field(physical)
-                    return Reject(path.name, start, str(idx), _short(physical),
+                    column = header[idx - 1] if idx <= len(header) else f"field {idx}"
+                    return Reject(path.name, start, column, _short(physical),
                                   f"unterminated quote: the quoted field starting on line {start} never "
                                   f"closes, so the rest of the file (lines {start}-{reader.line_num}) "
                                   f"cannot be read")
@@ -717,7 +718,7 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
     mib = pre.size / (1 << 20)
     src = choose_source(con, path, pre, len(positions))
     if src is None:
-        problem = parse_with_python(con, path)
+        problem = parse_with_python(con, path, pre.header or [])
         if problem is not None:
             res.outcome, res.file_rejected = "rejected", True
             res.rejects = [problem]

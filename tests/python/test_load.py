@@ -256,6 +256,8 @@ def test_quoted_fields_blank_lines_and_quoted_line_breaks(tmp_path):
     rrows = table_rows(report, rows=3)
     rrows[0][report.column_names.index("allegation")] = "neglect "  # codes compared trimmed + upper-cased
     write_csv(drop / report.file, report.column_names, rrows)
+    lines = read_lines(drop / report.file)  # a blank line in a file without quotes
+    write_lines(drop / report.file, lines[:2] + [""] + lines[2:])
     alias = CONTRACT.table("cyfd_person_alias")
     arows = table_rows(alias, rows=3)
     arows[0][alias.column_names.index("first_name")] = "ANA\nMARIA"  # a quoted line break
@@ -266,6 +268,7 @@ def test_quoted_fields_blank_lines_and_quoted_line_breaks(tmp_path):
     got = query(database, "select last_name, _line_number from raw.cyfd_person order by _line_number")
     assert got == [("LAST_NAME 0", 2), ('GARCIA, "EL GRANDE"', 3), ("LAST_NAME 2", 5), ("LAST_NAME 3", 6)]
     assert query(database, "select allegation from raw.cyfd_ps_report where _line_number = 2") == [("neglect",)]
+    assert [r[0] for r in query(database, "select _line_number from raw.cyfd_ps_report order by 1")] == [2, 4, 5]
     got = query(database, "select first_name, _line_number from raw.cyfd_person_alias order by _line_number")
     assert got == [("ANA\nMARIA", 2), ("FIRST_NAME 1", 4), ("FIRST_NAME 2", 5)]
 
@@ -336,7 +339,7 @@ BAD_CASES = [
     ("too_few_fields", "cyfd_jjs_referral.csv", lambda p: _edit_line(p, 6, lambda s: s.rsplit(",", 1)[0]),
      6, None, None, "too few fields: 6 (expected 7)", False),
     ("unterminated_quote", "aoc_party.csv", lambda p: set_field(p, 4, "first_name", '"JOHN'),
-     4, "2", None, "unterminated quote", True),
+     4, "first_name", None, "unterminated quote", True),
     ("malformed_quote", "aoc_party.csv", lambda p: set_field(p, 7, "first_name", 'JO"HN"'),
      7, None, None, "malformed quoting", False),
     ("invalid_date", "cyfd_person.csv", lambda p: set_field(p, 3, "birth_date", "2015-02-30"),
@@ -432,6 +435,24 @@ def test_accept_good_rows_keeps_every_good_row_and_the_rejects(loaded, bad_drop)
     assert rejects[0][1:] == ("birth_date", "2015-13-01") and rejects[1][1:] == ("sex", "Q")
     # the other tables of the bad drop were loaded too
     assert data_tables(database)["aoc_party"] != state["aoc_party"]
+
+
+def test_accept_good_rows_with_value_errors_only_keeps_line_numbers(loaded, bad_drop):
+    """Value errors only: the file takes the fast path; the loaded rows keep their own line numbers."""
+    drop, database, state = loaded
+    path = bad_drop / "ped_assessment.csv"
+    set_field(path, 4, "scale_score", "abc")
+    set_field(path, 30, "test", "ACT")
+    result = quiet_load(bad_drop, database, accept_good_rows=True)
+    assert result.ok
+    res = next(f for f in result.files if f.file == path.name)
+    assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (2 * ROWS, 2 * ROWS - 2, 2)
+    with path.open(newline="", encoding="utf-8") as fh:
+        file_rows = list(csv.reader(fh))
+    sid = file_rows[0].index("student_id")
+    expected = [(n, row[sid]) for n, row in enumerate(file_rows, start=1) if n > 1 and n not in (4, 30)]
+    got = query(database, "select _line_number, student_id from raw.ped_assessment order by 1")
+    assert got == expected
 
 
 def test_accept_good_rows_still_rejects_a_whole_bad_file(loaded, bad_drop):
