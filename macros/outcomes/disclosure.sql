@@ -1,3 +1,4 @@
+-- noqa: disable=LT02,LT05
 {#-
     Disclosure control (research design, privacy rules; docs/research-marts.md).
 

@@ -1,3 +1,4 @@
+-- noqa: disable=LT02,LT05
 {#- SQL of a domain mart (models/marts/mart_<domain>.sql): the domain's rows
     of published_outcomes (already disclosure-controlled) side by side, one
     row per school year, measure, breakdown and breakdown value, with each

@@ -1,3 +1,4 @@
+-- noqa: disable=LT02,LT05
 {#-
     SQL of the identifier scan (tests/singular/marts_identifier_scan.sql):
     every column of every table in the de-identified and marts schemas,
@@ -12,7 +13,8 @@
 {% macro identifier_scan(schemas, names_relation) -%}
     {%- set forbidden_name_pattern = '(^|_)(first|middle|last|given|family|sur)_?name|name_suffix|birth|ssn|(^|_)(person|student|party|staff|case|report|placement|referral|supervision|incident|release|system)_(id|key|number)$|_date$|^dob$|address|phone' -%}
     {%- set pii_columns = [] -%}
-    {%- for source in (graph.get('sources') or {}).values() -%}
+    {%- set sources = graph.get('sources', {}) if graph is defined else {} -%}
+    {%- for source in sources.values() -%}
         {%- for column in source.columns.values() -%}
             {%- if 'pii' in (column.tags or []) and column.name not in pii_columns -%}
                 {%- do pii_columns.append(column.name) -%}

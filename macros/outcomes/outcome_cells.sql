@@ -1,3 +1,4 @@
+-- noqa: disable=LT02,LT05
 {#-
     The SQL of a domain's outcome cells (models/marts/intermediate/
     int_outcomes__<domain>.sql): the domain's measures aggregated from the

@@ -48,7 +48,7 @@ outcome_priority as (
         ('DROPPED_OUT', 3),
         ('TRANSFERRED_OUT', 2),
         ('DECEASED', 1)
-    ) as outcome_priority (outcome, priority)
+    ) as outcome_priority (outcome, priority)  -- noqa: AL05
 ),
 
 linked as (
@@ -74,10 +74,14 @@ members as (
         linked.person_key,
         linked.cohort_year,
         arg_max(
-            {'outcome': linked.outcome, 'years_to_outcome': linked.years_to_outcome,
-             'district_code': linked.district_code},
-            {'priority': linked.priority, 'fast': -coalesce(linked.years_to_outcome, 99),
-             'student_id': linked.student_id}
+            {
+                'outcome': linked.outcome, 'years_to_outcome': linked.years_to_outcome,
+                'district_code': linked.district_code
+            },
+            {
+                'priority': linked.priority, 'fast': -coalesce(linked.years_to_outcome, 99),
+                'student_id': linked.student_id
+            }
         ) as chosen
     from linked
     group by linked.person_key, linked.cohort_year
@@ -105,15 +109,17 @@ latest_snapshot as (
         members.person_key,
         members.cohort_year,
         arg_max(
-            {'sex': snapshot_years.sex, 'race_ethnicity': snapshot_years.race_ethnicity,
-             'district_code': snapshot_years.district_code},
+            {
+                'sex': snapshot_years.sex, 'race_ethnicity': snapshot_years.race_ethnicity,
+                'district_code': snapshot_years.district_code
+            },
             snapshot_years.school_year
         ) as demographics
     from members
     inner join snapshot_years
         on
             members.person_key = snapshot_years.person_key
-            and snapshot_years.school_year <= members.cohort_year
+            and members.cohort_year >= snapshot_years.school_year
     group by members.person_key, members.cohort_year
 ),
 
@@ -128,8 +134,8 @@ final as (
     select
         research_ids.research_id,
         members.cohort_year,
-        members.chosen.outcome as outcome,
-        members.chosen.years_to_outcome as years_to_outcome,
+        members.chosen.outcome,
+        members.chosen.years_to_outcome,
         coalesce(members.chosen.outcome not in ('TRANSFERRED_OUT', 'DECEASED'), false) as is_in_denominator,
         coalesce(members.chosen.outcome = 'GRADUATED' and members.chosen.years_to_outcome = 4, false)
             as is_graduated_4yr,
@@ -142,7 +148,7 @@ final as (
         cohort_involvement.is_jj,
         cohort_involvement.is_ps and cohort_involvement.is_jj as is_dual,
         cohort_involvement.is_court_involved,
-        not (cohort_involvement.is_ps or cohort_involvement.is_jj) as is_not_involved
+        not(cohort_involvement.is_ps or cohort_involvement.is_jj) as is_not_involved
     from members
     inner join research_ids
         on members.person_key = research_ids.person_key
@@ -155,7 +161,9 @@ final as (
             members.person_key = latest_snapshot.person_key
             and members.cohort_year = latest_snapshot.cohort_year
     left join ped_districts
-        on coalesce(members.chosen.district_code, latest_snapshot.demographics.district_code) = ped_districts.district_code
+        on
+            coalesce(members.chosen.district_code, latest_snapshot.demographics.district_code)
+            = ped_districts.district_code
     left join nm_counties
         on ped_districts.county_fips = nm_counties.county_fips
 )

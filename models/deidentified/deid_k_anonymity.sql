@@ -31,9 +31,13 @@ final as (
         cast(min(classes.class_size) as bigint) as k_achieved,
         cast(median(classes.class_size) as double) as median_class_size,
         cast(count(*) filter (where classes.class_size < {{ var('governance_k') }}) as bigint) as classes_below_k,
-        cast(coalesce(sum(classes.class_size) filter (where classes.class_size < {{ var('governance_k') }}), 0) as bigint)
+        cast(
+            coalesce(sum(classes.class_size) filter (where classes.class_size < {{ var('governance_k') }}), 0) as bigint
+        )
             as student_years_below_k,
-        cast(coalesce(sum(classes.class_size) filter (where classes.class_size < {{ var('governance_k') }}), 0) as double)
+        cast(
+            coalesce(sum(classes.class_size) filter (where classes.class_size < {{ var('governance_k') }}), 0) as double
+        )
         / sum(classes.class_size) as share_below_k,
         cast(count(*) filter (where classes.class_size = 1) as bigint) as unique_records
     from classes

@@ -52,9 +52,15 @@ nm_counties as (
 ),
 
 person_years as (
-    select snapshot_years.person_key, snapshot_years.school_year from snapshot_years
+    select
+        snapshot_years.person_key,
+        snapshot_years.school_year
+    from snapshot_years
     union
-    select enrollment_years.person_key, enrollment_years.school_year from enrollment_years
+    select
+        enrollment_years.person_key,
+        enrollment_years.school_year
+    from enrollment_years
 ),
 
 last_year as (

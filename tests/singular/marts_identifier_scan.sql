@@ -21,18 +21,27 @@
 -- depends_on: {{ ref('mart_testing') }}
 
 with raw_names as (
-    {%- for src, cols in [
-        (source('cyfd', 'cyfd_person'), ['first_name', 'middle_name', 'last_name']),
-        (source('cyfd', 'cyfd_person_alias'), ['first_name', 'last_name']),
-        (source('ped', 'ped_student_snapshot'), ['first_name', 'middle_name', 'last_name']),
-        (source('aoc', 'aoc_party'), ['first_name', 'middle_name', 'last_name']),
-    ] %}
-    {%- set outer_loop = loop %}
-    {%- for col in cols %}
-    select {{ col }} as name_value from {{ src }}
-    {% if not (outer_loop.last and loop.last) %}union{% endif %}
-    {%- endfor %}
-    {%- endfor %}
+    select first_name as name_value from {{ source('cyfd', 'cyfd_person') }}
+    union
+    select middle_name as name_value from {{ source('cyfd', 'cyfd_person') }}
+    union
+    select last_name as name_value from {{ source('cyfd', 'cyfd_person') }}
+    union
+    select first_name as name_value from {{ source('cyfd', 'cyfd_person_alias') }}
+    union
+    select last_name as name_value from {{ source('cyfd', 'cyfd_person_alias') }}
+    union
+    select first_name as name_value from {{ source('ped', 'ped_student_snapshot') }}
+    union
+    select middle_name as name_value from {{ source('ped', 'ped_student_snapshot') }}
+    union
+    select last_name as name_value from {{ source('ped', 'ped_student_snapshot') }}
+    union
+    select first_name as name_value from {{ source('aoc', 'aoc_party') }}
+    union
+    select middle_name as name_value from {{ source('aoc', 'aoc_party') }}
+    union
+    select last_name as name_value from {{ source('aoc', 'aoc_party') }}
 ),
 
 vocabulary as (
@@ -44,9 +53,9 @@ vocabulary as (
     union
     select upper(grade_level) from {{ ref('grade_levels') }}
     union
-    select word from (
+    select extra_words.word from (
         values ('TOTAL'), ('UNKNOWN'), ('OTHER'), ('STATEWIDE'), ('NOT_INVOLVED'), ('DEMO'), ('SECRET')
-    ) as extra (word)
+    ) as extra_words (word)
 ),
 
 scanned_names as (

@@ -25,7 +25,7 @@ implied as (
 
 not_involved as (
     select * from published_outcomes
-    where published_outcomes.comparison_group = 'NOT_INVOLVED'
+    where comparison_group = 'NOT_INVOLVED'
 )
 
 select

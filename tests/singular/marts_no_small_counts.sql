@@ -17,4 +17,7 @@ from published_outcomes
 where
     (published_outcomes.numerator > 0 and published_outcomes.numerator < {{ var('suppression_threshold') }})
     or (published_outcomes.denominator > 0 and published_outcomes.denominator < {{ var('suppression_threshold') }})
-    or (published_outcomes.rate is not null and coalesce(published_outcomes.denominator, 0) < {{ var('suppression_threshold') }})
+    or (
+        published_outcomes.rate is not null
+        and coalesce(published_outcomes.denominator, 0) < {{ var('suppression_threshold') }}
+    )

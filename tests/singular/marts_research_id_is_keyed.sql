@@ -10,7 +10,7 @@
 with probe as (
     select
         research_id('datashare-probe') as keyed,
-        sha256('datashare-probe') as plain,
+        sha256('datashare-probe') as plain_hash,
         research_key_mode() as key_mode
 ),
 
@@ -23,7 +23,7 @@ cohort as (
 )
 
 select 'research_id equals the plain hash' as problem from probe
-where probe.keyed = probe.plain
+where probe.keyed = probe.plain_hash
 union all
 select 'research_id is not the HMAC under the demo key' as problem from probe
 where probe.key_mode = 'demo' and probe.keyed <> '6030eb826f897d5d5b55e3168918bd30fa0ef567bc495058882e55365be138d9'

@@ -30,5 +30,9 @@ where
     )
     or (
         published_outcomes.suppression_reason is null
-        and (published_outcomes.numerator is null or published_outcomes.denominator is null or published_outcomes.rate is null)
+        and (
+            published_outcomes.numerator is null
+            or published_outcomes.denominator is null
+            or published_outcomes.rate is null
+        )
     )

@@ -56,9 +56,9 @@ school_years as (
     union
     select distinct cast(enrollments.school_year as integer) as school_year from enrollments
     union
-    select distinct cast(cohort_years.cohort_year - offsets.years_before as integer) as school_year
+    select distinct cast(cohort_years.cohort_year - year_offsets.years_before as integer) as school_year
     from cohort_years
-    cross join (values (0), (1), (2), (3)) as offsets (years_before)
+    cross join (values (0), (1), (2), (3)) as year_offsets (years_before)
 ),
 
 events as (
@@ -100,7 +100,10 @@ events as (
         'jjs_supervision' as event_kind
     from jjs_supervisions
     inner join school_years
-        on {{ overlaps_school_year('jjs_supervisions.start_date', 'jjs_supervisions.end_date', 'school_years.school_year') }}
+        on
+            {{ overlaps_school_year(
+                'jjs_supervisions.start_date', 'jjs_supervisions.end_date', 'school_years.school_year'
+            ) }}
 
     union all
 

@@ -37,7 +37,7 @@ final as (
         coalesce(bool_or(linked.exit_code = 'DROPOUT'), false) as is_dropout,
         arg_max(
             linked.district_code,
-            {'entry_date': linked.entry_date, 'school_code': linked.school_code, 'student_id': linked.student_id}
+            { 'entry_date': linked.entry_date, 'school_code': linked.school_code, 'student_id': linked.student_id }
         ) as district_code
     from linked
     group by linked.person_key, linked.school_year

@@ -23,7 +23,7 @@ grade_levels as (
 snapshot_order as (
     select * from (
         values ('40D', 1), ('80D', 2), ('120D', 3), ('EOY', 4)
-    ) as snapshot_order (snapshot, snapshot_rank)
+    ) as snapshot_order (snapshot, snapshot_rank)  -- noqa: AL05
 ),
 
 linked as (
@@ -67,10 +67,16 @@ pooled as (
         -- Demographics of the latest snapshot (then the higher grade, then
         -- the id, so the choice is deterministic).
         arg_max(
-            {'birth_date': linked.birth_date, 'gender': linked.gender,
-             'race_source_code': linked.race_source_code, 'grade_level': linked.grade_level,
-             'district_code': linked.district_code},
-            {'snapshot_rank': linked.snapshot_rank, 'grade_order': linked.grade_order, 'student_id': linked.student_id}
+            {
+                'birth_date': linked.birth_date, 'gender': linked.gender,
+                'race_source_code': linked.race_source_code, 'grade_level': linked.grade_level,
+                'district_code': linked.district_code
+            },
+            {
+                'snapshot_rank': linked.snapshot_rank,
+                'grade_order': linked.grade_order,
+                'student_id': linked.student_id
+            }
         ) as latest
     from linked
     group by linked.person_key, linked.school_year
@@ -80,11 +86,11 @@ final as (
     select
         pooled.person_key,
         pooled.school_year,
-        pooled.latest.birth_date as birth_date,
+        pooled.latest.birth_date,
         pooled.latest.gender as sex,
         coalesce(race_ethnicity_map.race_ethnicity, 'UNKNOWN') as race_ethnicity,
-        pooled.latest.grade_level as grade_level,
-        pooled.latest.district_code as district_code,
+        pooled.latest.grade_level,
+        pooled.latest.district_code,
         pooled.is_special_ed,
         pooled.is_gifted,
         pooled.is_english_learner,

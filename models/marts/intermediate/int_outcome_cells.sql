@@ -10,26 +10,26 @@
 
 with
 {%- for d in outcome_domains() %}
-outcomes__{{ d.domain }} as (
-    select * from {{ ref('int_outcomes__' ~ d.domain) }}
-),
+    outcomes__{{ d.domain }} as (
+        select * from {{ ref('int_outcomes__' ~ d.domain) }}
+    ),
 {%- endfor %}
 
 unioned as (
     {%- for d in outcome_domains() %}
-    select
-        outcomes__{{ d.domain }}.school_year,
-        outcomes__{{ d.domain }}.comparison_group,
-        outcomes__{{ d.domain }}.domain,
-        outcomes__{{ d.domain }}.measure,
-        outcomes__{{ d.domain }}.unit,
-        outcomes__{{ d.domain }}.breakdown,
-        outcomes__{{ d.domain }}.breakdown_value,
-        outcomes__{{ d.domain }}.numerator,
-        outcomes__{{ d.domain }}.denominator,
-        outcomes__{{ d.domain }}.students
-    from outcomes__{{ d.domain }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            outcomes__{{ d.domain }}.school_year,
+            outcomes__{{ d.domain }}.comparison_group,
+            outcomes__{{ d.domain }}.domain,
+            outcomes__{{ d.domain }}.measure,
+            outcomes__{{ d.domain }}.unit,
+            outcomes__{{ d.domain }}.breakdown,
+            outcomes__{{ d.domain }}.breakdown_value,
+            outcomes__{{ d.domain }}.numerator,
+            outcomes__{{ d.domain }}.denominator,
+            outcomes__{{ d.domain }}.students
+        from outcomes__{{ d.domain }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 

@@ -74,49 +74,49 @@ cells_round_0 as materialized (
 ),
 {%- for r in range(1, var('complementary_suppression_rounds') + 1) %}
 
-unsafe_round_{{ r }} as (
-    {{ disclosure_unsafe_sets('members', 'cells_round_' ~ (r - 1)) }}
-),
+    unsafe_round_{{ r }} as (
+        {{ disclosure_unsafe_sets('members', 'cells_round_' ~ (r - 1)) }}
+    ),
 
-picked_round_{{ r }} as (
-    select distinct ranked.cell_id
-    from (
+    picked_round_{{ r }} as (
+        select distinct ranked.cell_id
+        from (
+            select
+                members.cell_id,
+                row_number() over (
+                    partition by members.set_id
+                    order by
+                        cells_round_{{ r - 1 }}.numerator > 0 desc,
+                        members.priority asc,
+                        cells_round_{{ r - 1 }}.denominator asc,
+                        cells_round_{{ r - 1 }}.numerator asc,
+                        members.cell_id asc
+                ) as pick_order
+            from unsafe_round_{{ r }}
+            inner join members
+                on unsafe_round_{{ r }}.set_id = members.set_id
+            inner join cells_round_{{ r - 1 }}
+                on members.cell_id = cells_round_{{ r - 1 }}.cell_id
+            where not cells_round_{{ r - 1 }}.is_hidden
+        ) as ranked
+        where ranked.pick_order = 1
+    ),
+
+    cells_round_{{ r }} as materialized (
         select
-            members.cell_id,
-            row_number() over (
-                partition by members.set_id
-                order by
-                    cells_round_{{ r - 1 }}.numerator > 0 desc,
-                    members.priority asc,
-                    cells_round_{{ r - 1 }}.denominator asc,
-                    cells_round_{{ r - 1 }}.numerator asc,
-                    members.cell_id asc
-            ) as pick_order
-        from unsafe_round_{{ r }}
-        inner join members
-            on unsafe_round_{{ r }}.set_id = members.set_id
-        inner join cells_round_{{ r - 1 }}
-            on members.cell_id = cells_round_{{ r - 1 }}.cell_id
-        where not cells_round_{{ r - 1 }}.is_hidden
-    ) as ranked
-    where ranked.pick_order = 1
-),
-
-cells_round_{{ r }} as materialized (
-    select
-        cells_round_{{ r - 1 }}.cell_id,
-        cells_round_{{ r - 1 }}.numerator,
-        cells_round_{{ r - 1 }}.denominator,
-        cells_round_{{ r - 1 }}.students,
-        cells_round_{{ r - 1 }}.is_hidden or picked_round_{{ r }}.cell_id is not null as is_hidden,
-        case
-            when cells_round_{{ r - 1 }}.is_hidden then cells_round_{{ r - 1 }}.reason
-            when picked_round_{{ r }}.cell_id is not null then 'complementary'
-        end as reason
-    from cells_round_{{ r - 1 }}
-    left join picked_round_{{ r }}
-        on cells_round_{{ r - 1 }}.cell_id = picked_round_{{ r }}.cell_id
-),
+            cells_round_{{ r - 1 }}.cell_id,
+            cells_round_{{ r - 1 }}.numerator,
+            cells_round_{{ r - 1 }}.denominator,
+            cells_round_{{ r - 1 }}.students,
+            cells_round_{{ r - 1 }}.is_hidden or picked_round_{{ r }}.cell_id is not null as is_hidden,
+            case
+                when cells_round_{{ r - 1 }}.is_hidden then cells_round_{{ r - 1 }}.reason
+                when picked_round_{{ r }}.cell_id is not null then 'complementary'
+            end as reason
+        from cells_round_{{ r - 1 }}
+        left join picked_round_{{ r }}
+            on cells_round_{{ r - 1 }}.cell_id = picked_round_{{ r }}.cell_id
+    ),
 {%- endfor %}
 
 final as (
