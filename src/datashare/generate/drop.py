@@ -287,9 +287,9 @@ def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: i
         rows = dict(w.rows)
     finally:
         w.close()
-    _write_truth(truth_dir, p, [("CYFD", cyfd, np.char.add("C", np.char.zfill(cyfd_pid.astype(str), 8))),
-                                ("PED", ped, ped_sid.astype(str)),
-                                ("AOC", aoc, np.char.add("P", np.char.zfill(aoc_pid.astype(str), 8)))])
+    _write_truth(truth_dir, [("CYFD", cyfd, [f"C{x:08d}" for x in cyfd_pid.tolist()]),
+                             ("PED", ped, [f"{x:09d}" for x in ped_sid.tolist()]),
+                             ("AOC", aoc, [f"P{x:08d}" for x in aoc_pid.tolist()])])
     log(f"done: {sum(rows.values()):,} rows in {len(rows)} files")
     return rows
 
@@ -505,7 +505,7 @@ def _write_access(w: DropWriter, T, rng, p: People, cy: CyfdData, pid_str, cyfd_
 def _episodes(pl: dict) -> tuple[np.ndarray, np.ndarray]:
     """First and last placement index of each custody episode (placements are stored episode by episode)."""
     first = np.flatnonzero(pl["start"] == pl["removal"])
-    last = np.r_[first[1:], len(pl["start"])] - 1
+    last = np.r_[first[1:], len(pl["start"])].astype(np.int64) - 1 if len(first) else first
     return first, last
 
 
@@ -665,7 +665,8 @@ def _write_cohorts(w: DropWriter, T, p: People, geo: Geography, co: dict, sid: n
     })
 
 
-def _write_truth(truth_dir: Path, p: People, systems: list[tuple[str, Records, np.ndarray]]) -> None:
+def _write_truth(truth_dir: Path, systems: list[tuple[str, Records, list[str]]]) -> None:
+    """truth/person_xref.csv (true_id, system, system_id) and truth/identity_noise.csv."""
     import csv
 
     with (truth_dir / "person_xref.csv").open("w", newline="", encoding="utf-8") as fx, \
@@ -675,6 +676,6 @@ def _write_truth(truth_dir: Path, p: People, systems: list[tuple[str, Records, n
         wx.writerow(["true_id", "system", "system_id"])
         wn.writerow(["system", "system_id", "noise"])
         for system, rec, ids in systems:
-            true_ids = np.char.add("T", np.char.zfill(rec.person.astype(str), 8))
-            wx.writerows(zip(true_ids.tolist(), [system] * len(rec), ids.tolist()))
-            wn.writerows(zip([system] * len(rec), ids.tolist(), [";".join(n) if n else "none" for n in rec.noise]))
+            true_ids = [f"T{x:08d}" for x in rec.person.tolist()]
+            wx.writerows(zip(true_ids, [system] * len(rec), ids))
+            wn.writerows(zip([system] * len(rec), ids, [";".join(n) if n else "none" for n in rec.noise]))
