@@ -53,6 +53,7 @@ REJECTS_TABLE = "_load_rejects"
 KILL_AFTER_FILES_ENV = "DATASHARE_LOAD_KILL_AFTER_FILES"
 CHUNK = 1 << 22  # 4 MiB read size of the pre-pass
 MAX_REJECTS_SHOWN = 25
+PROGRESS_BYTES = 32 << 20  # files this large get a progress line per phase
 MAX_VALUE_CHARS = 200
 
 AUDIT_COLUMNS = (
@@ -727,6 +728,9 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
             return _finish(res, t0)
         src = list_source(len(positions))
     t_read = time.perf_counter() - t0
+    large = pre.size >= PROGRESS_BYTES
+    if large:
+        log(f"   {path.name}: read {mib:,.1f} MiB in {t_read:.1f}s ({src.kind}); validating ...")
     collect_rejects(con, table, positions, src)
     typed = records_sql(table, positions, src, typed=True, reasons=False)
     n_reject_lines = con.execute("select count(*) from reject_lines").fetchone()[0]
@@ -739,6 +743,10 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
     res.rows_read = rows_read
     res.rows_rejected = n_reject_lines
     t_check = time.perf_counter() - t0
+    if large:
+        log(f"   {path.name}: validated {rows_read:,} rows in {t_check - t_read:.1f}s "
+            f"({rows_read / max(t_check - t_read, 1e-9):,.0f} rows/s), {n_reject_lines:,} rejected"
+            f"{'; writing ...' if write and (accept_good_rows or not n_reject_lines) else ''}")
     if n_reject_lines:
         res.rejects_arrow = con.execute(
             "select ln as line_number, column_name, "
