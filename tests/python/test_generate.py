@@ -194,9 +194,16 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def test_deterministic_for_a_seed(tmp_path):
+    """Same seed, byte-identical files, also in another process with another string-hash seed."""
+    import os
+    import subprocess
+    import sys
+
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     generate_drop(a, students=600, years="2023-2024", seed=11)
-    generate_drop(b, students=600, years="2023-2024", seed=11)
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from datashare.generate import "
+                    "generate_drop; generate_drop(Path(sys.argv[1]), students=600, years='2023-2024', seed=11)", str(b)],
+                   check=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
     generate_drop(c, students=600, years="2023-2024", seed=12)
     assert _digest(a) == _digest(b)
     assert _digest(a) != _digest(c)
