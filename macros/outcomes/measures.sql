@@ -146,3 +146,11 @@
     ({{ start_date }} <= {{ datashare.school_year_end(school_year) }}
     and ({{ end_date }} is null or {{ end_date }} >= {{ datashare.school_year_start(school_year) }}))
 {%- endmacro %}
+
+{#- The linked person key of a PED student id (left join person_xref on
+    system PED). A student id that the matched layer does not list (it
+    appears only in a table without identity items, e.g. a cohort or
+    enrollment row without any snapshot) is its own, unlinked person. -#}
+{% macro ped_person_key(person_key, student_id) -%}
+    coalesce({{ person_key }}, 'UNLINKED-PED-' || {{ student_id }})
+{%- endmacro %}

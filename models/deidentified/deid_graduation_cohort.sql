@@ -53,7 +53,7 @@ outcome_priority as (
 
 linked as (
     select
-        person_xref.person_key,
+        {{ ped_person_key('person_xref.person_key', 'cohort_members.student_id') }} as person_key,
         cast(cohort_members.cohort_year as integer) as cohort_year,
         cohort_members.student_id,
         cohort_members.district_code,
@@ -61,7 +61,7 @@ linked as (
         cast(cohort_members.years_to_outcome as integer) as years_to_outcome,
         coalesce(outcome_priority.priority, 0) as priority
     from cohort_members
-    inner join person_xref
+    left join person_xref
         on
             person_xref.system = 'PED'
             and cohort_members.student_id = person_xref.system_id

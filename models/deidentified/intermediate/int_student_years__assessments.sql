@@ -15,13 +15,13 @@ person_xref as (
 
 linked as (
     select
-        person_xref.person_key,
+        {{ ped_person_key('person_xref.person_key', 'assessments.student_id') }} as person_key,
         assessments.school_year,
         assessments.subject,
         assessments.test,
         assessments.performance_level
     from assessments
-    inner join person_xref
+    left join person_xref
         on
             person_xref.system = 'PED'
             and assessments.student_id = person_xref.system_id

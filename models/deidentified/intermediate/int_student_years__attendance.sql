@@ -14,7 +14,7 @@ person_xref as (
 
 summed as (
     select
-        person_xref.person_key,
+        {{ ped_person_key('person_xref.person_key', 'attendance.student_id') }} as person_key,
         attendance.school_year,
         cast(sum(coalesce(attendance.days_enrolled, 0)) as decimal(18, 2)) as days_enrolled,
         cast(sum(coalesce(attendance.days_present, 0)) as decimal(18, 2)) as days_present,
@@ -22,11 +22,11 @@ summed as (
             as days_absent,
         cast(sum(coalesce(attendance.days_unexcused, 0)) as decimal(18, 2)) as days_unexcused
     from attendance
-    inner join person_xref
+    left join person_xref
         on
             person_xref.system = 'PED'
             and attendance.student_id = person_xref.system_id
-    group by person_xref.person_key, attendance.school_year
+    group by {{ ped_person_key('person_xref.person_key', 'attendance.student_id') }}, attendance.school_year
 ),
 
 final as (

@@ -14,17 +14,17 @@ person_xref as (
 
 final as (
     select
-        person_xref.person_key,
+        {{ ped_person_key('person_xref.person_key', 'discipline.student_id') }} as person_key,
         discipline.school_year,
         cast(count(distinct discipline.incident_id) as integer) as incidents,
         coalesce(bool_or(discipline.response = 'OUT_OF_SCHOOL_SUSPENSION'), false) as has_out_of_school_suspension,
         coalesce(bool_or(discipline.response = 'EXPULSION'), false) as has_expulsion
     from discipline
-    inner join person_xref
+    left join person_xref
         on
             person_xref.system = 'PED'
             and discipline.student_id = person_xref.system_id
-    group by person_xref.person_key, discipline.school_year
+    group by {{ ped_person_key('person_xref.person_key', 'discipline.student_id') }}, discipline.school_year
 )
 
 select * from final

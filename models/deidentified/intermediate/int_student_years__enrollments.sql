@@ -15,7 +15,7 @@ person_xref as (
 
 linked as (
     select
-        person_xref.person_key,
+        {{ ped_person_key('person_xref.person_key', 'enrollments.student_id') }} as person_key,
         enrollments.school_year,
         enrollments.student_id,
         enrollments.school_code,
@@ -23,7 +23,7 @@ linked as (
         enrollments.entry_date,
         enrollments.exit_code
     from enrollments
-    inner join person_xref
+    left join person_xref
         on
             person_xref.system = 'PED'
             and enrollments.student_id = person_xref.system_id

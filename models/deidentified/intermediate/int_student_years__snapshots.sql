@@ -28,7 +28,7 @@ snapshot_order as (
 
 linked as (
     select
-        person_xref.person_key,
+        {{ ped_person_key('person_xref.person_key', 'snapshots.student_id') }} as person_key,
         snapshots.school_year,
         snapshots.student_id,
         snapshots.district_code,
@@ -46,7 +46,7 @@ linked as (
         coalesce(snapshot_order.snapshot_rank, 0) as snapshot_rank,
         coalesce(grade_levels.grade_order, -99) as grade_order
     from snapshots
-    inner join person_xref
+    left join person_xref
         on
             person_xref.system = 'PED'
             and snapshots.student_id = person_xref.system_id
