@@ -521,9 +521,14 @@ def _fmt_num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def column_checks(col: Column, s: str) -> tuple[str, str]:
-    """(typed value expression, reason expression) for the raw field expression `s`."""
-    t = f"nullif(trim({s}), '')"
+def column_checks(col: Column, s: str, t: str | None = None) -> tuple[str, str]:
+    """(typed value expression, reason expression) for the raw field expression `s`.
+
+    `t` names the field trimmed with blanks as NULL (`nullif(trim(s), '')`); pass a column that
+    holds it precomputed: a CASE evaluates its branches separately, so an inline expression
+    would be recomputed by every rule.
+    """
+    t = t or f"nullif(trim({s}), '')"
     rules: list[tuple[str, str]] = []
     if col.required:
         rules.append((f"{t} is null", "required value empty"))
@@ -572,13 +577,17 @@ def records_sql(table: Table, positions: list[int], src: Source, *, typed: bool,
     if reasons:  # the raw fields, to build f_all for the bad records only (after the filter)
         cols.append("f" if src.kind != "columns" else ", ".join(src.fields))
     guard = "" if src.kind == "columns" else f"{src.n_fields} = {n} and problem is null and "
+    trimmed = []
     for col, pos in zip(table.columns, positions):
-        value, reason = column_checks(col, src.fields[pos])
+        t = _q("t__" + col.name)
+        trimmed.append(f"nullif(trim({src.fields[pos]}), '') as {t}")
+        value, reason = column_checks(col, src.fields[pos], t)
         if typed:
             cols.append(f"{value} as {_q('v__' + col.name)}")
         if reasons:
             cols.append(f"case when {guard}true then {reason} end as {_q('r__' + col.name)}")
-    return f"(select {', '.join(cols)} from {src.relation})"
+    # The trimmed fields are computed once in an inner projection (DuckDB keeps it separate).
+    return f"(select {', '.join(cols)} from (select *, {', '.join(trimmed)} from {src.relation}))"
 
 
 def collect_rejects(con, table: Table, positions: list[int], src: Source) -> None:
