@@ -331,6 +331,22 @@ def _make_cases(rng: np.random.Generator, p: People, geo: Geography, cy: CyfdDat
     cl = f + rng.integers(60, 300, size=len(fins))
     parts.append(dict(person=rp["person"][fins], type=np.full(len(fins), 2), file=f,
                       close=np.where(cl > xday, -1, cl), county=rp["county"][fins]))
+    # families in need (truancy, running away) filed without any CYFD case, more often for
+    # children outside public school: court parties that neither CYFD nor PED know
+    from .cyfd import age_on
+
+    for y in cy.years:
+        start, end = int(ymd(y - 1, 7, 1)), min(int(ymd(y, 6, 30)), xday)
+        if start > xday:
+            break
+        age = age_on(p.birth, ymd(y - 1, 9, 1))
+        in_nm = (y >= p.nm_from) & (y <= p.leave_sy)
+        who = np.flatnonzero(in_nm & (age >= 10) & (age <= 17) &
+                             (rng.random(p.n) < np.where(p.private, 0.01, 0.0008)))
+        f = start + (rng.random(len(who)) * (end - start)).astype(np.int64)
+        cl = f + rng.integers(60, 300, size=len(who))
+        parts.append(dict(person=who, type=np.full(len(who), 2), file=f, close=np.where(cl > xday, -1, cl),
+                          county=p.county[who]))
     cases = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
     keep = cases["file"] <= xday
     cases = {k: v[keep] for k, v in cases.items()}
