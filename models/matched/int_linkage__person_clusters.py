@@ -4,7 +4,8 @@ Clustering rules (datashare.linkage.score.cluster): clerical matches first,
 then deterministic links, links within PED (duplicate ids), then links
 between systems by falling probability; a person holds at most one CYFD and
 one AOC id, a CYFD or AOC id joins at most one PED person, and a 'no_match'
-decision keeps two ids apart.
+decision, or two PED ids reported in the same snapshot (concurrent), keep
+two ids apart.
 """
 
 
@@ -23,7 +24,7 @@ def model(dbt, session):
         if edge_type in ("clerical", "deterministic", "probabilistic"):
             probability = 1.0 if edge_type == "deterministic" else prob
             edges.append(Edge(key_l, key_r, probability, edge_type))
-        elif edge_type == "rejected":
+        elif edge_type in ("rejected", "concurrent"):
             cannot_link.append((key_l, key_r))
         elif edge_type == "review":
             review.update((key_l, key_r))

@@ -31,9 +31,19 @@ AUTO_MATCH_PROBABILITY = 0.95
 #: At or above (and below AUTO): clerical review band; undecided pairs stay
 #: separate persons. Below: not a candidate ('none').
 REVIEW_MIN_PROBABILITY = 0.50
+#: Between two systems (CYFD-PED, AOC-PED, AOC-CYFD) a child has at most one
+#: id on each side, so a pair that is each side's single best candidate in
+#: the other system ("mutual best") is auto-linked from this lower
+#: probability on. Measured on generated drops, such pairs from 0.2 up are
+#: over 95% true.
+MUTUAL_BEST_MIN_PROBABILITY = 0.20
+#: Within PED the same rule applies to ids never reported in the same
+#: snapshot (school year and period): two ids reported together are two
+#: children enrolled at the same time (twins, namesakes), never a duplicate
+#: id, and are never linked (models/matched/int_linkage__pairs.sql).
 #: Pairs scored by the model are kept from this probability on (the review
 #: queue and quality diagnostics use them).
-SCORE_FLOOR_PROBABILITY = REVIEW_MIN_PROBABILITY
+SCORE_FLOOR_PROBABILITY = min(REVIEW_MIN_PROBABILITY, MUTUAL_BEST_MIN_PROBABILITY)
 
 # ---------------------------------------------------------------------------
 # 7. Clustering constraints
@@ -67,20 +77,25 @@ def scoped(rule: str) -> str:
 # ---------------------------------------------------------------------------
 
 BLOCKING_RULES: list[str] = [scoped(r) for r in [
-    # names (any spelling variant) + birth date exact
+    # birth date exact, one name (any spelling variant) exact
     "l.birth_date = r.birth_date and l.first_name_canonical = r.first_name_canonical",
     "l.birth_date = r.birth_date and l.last_name_first_token = r.last_name_first_token",
     "l.birth_date = r.birth_date and l.last_name_last_token = r.last_name_last_token",
-    "l.birth_date = r.birth_date and l.first_name_std = r.last_name_first_token",
-    # birth date wrong (typo, day/month swap): names agree
-    "l.first_name_canonical = r.first_name_canonical and l.last_name_first_token = r.last_name_first_token",
-    "l.first_name_canonical = r.first_name_canonical and l.last_name_last_token = r.last_name_last_token",
+    # names agree, one part of the birth date wrong (typo, day/month swap)
+    "l.first_name_canonical = r.first_name_canonical and l.last_name_first_token = r.last_name_first_token "
+    "and l.birth_year = r.birth_year",
+    "l.first_name_canonical = r.first_name_canonical and l.last_name_first_token = r.last_name_first_token "
+    "and l.birth_month = r.birth_month and l.birth_day = r.birth_day",
     # first and last name swapped
     "l.first_name_std = r.last_name_std and l.last_name_std = r.first_name_std",
+    "l.birth_date = r.birth_date and l.first_name_std = r.last_name_first_token",
     # a name typo and a birth date error together
-    "l.birth_year = r.birth_year and l.first_name_prefix = r.first_name_prefix "
-    "and l.last_name_prefix = r.last_name_prefix",
-    "l.birth_year = r.birth_year and l.birth_month = r.birth_day and l.birth_day = r.birth_month",
+    "l.birth_year = r.birth_year and l.birth_month = r.birth_month "
+    "and l.first_name_prefix = r.first_name_prefix and l.last_name_prefix = r.last_name_prefix",
+    "l.birth_year = r.birth_year and l.birth_month = r.birth_day and l.birth_day = r.birth_month "
+    "and l.first_name_canonical = r.first_name_canonical",
+    "l.birth_year = r.birth_year and l.birth_month = r.birth_day and l.birth_day = r.birth_month "
+    "and l.last_name_first_token = r.last_name_first_token",
     # SSN
     "l.ssn = r.ssn",
 ]]
