@@ -146,7 +146,7 @@ def system_pair_priors(con, table: str, global_prior: float) -> dict[str, float]
     hits = dict(con.execute(f"""
         select least(l.system, r.system) || '-' || greatest(l.system, r.system), count(*)
         from {table} l join {table} r
-            on {S.PRIOR_RULE_SQL.replace('l.', 'l.').replace('r.', 'r.')}
+            on {S.PRIOR_RULE_SQL}
             and l.identity_id < r.identity_id
             and {S.PAIR_SCOPE}
         group by 1
