@@ -23,7 +23,6 @@ from datashare.generate import generate_drop
 from datashare.generate.calibration import TARGETS, TOLERANCE
 
 CONTRACT = load_contract()
-ID_COLUMNS = {"CYFD": ("cyfd_person", "person_id"), "PED": None, "AOC": ("aoc_party", "party_id")}
 
 
 def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:

@@ -279,7 +279,7 @@ def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: i
 
     w = DropWriter(drop_dir)
     try:
-        _write_cyfd(w, T, rng, p, cy, cyfd, cyfd_pid, cyfd_of, alias_rows, xday)
+        _write_cyfd(w, T, rng, p, geo, cy, cyfd, cyfd_pid, cyfd_of, alias_rows, xday)
         _write_aoc(w, T, p, geo, cases, aoc, aoc_pid, aoc_of)
         log("CYFD and AOC files written")
         _write_ped(w, T, rng, p, geo, cy, states, ped, ped_sid, rec1, rec2, switch, y0, y1, log)
@@ -370,7 +370,7 @@ def _make_cases(rng: np.random.Generator, p: People, geo: Geography, cy: CyfdDat
     return cases
 
 
-def _write_cyfd(w: DropWriter, T, rng, p: People, cy: CyfdData, rec: Records, pid: np.ndarray, cyfd_of: np.ndarray,
+def _write_cyfd(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, rec: Records, pid: np.ndarray, cyfd_of: np.ndarray,
                 alias_rows: dict, xday: int) -> None:
     pid_str = zero_padded(pid, 8, "C")
     race = np.array(ETHNICITIES, dtype=object)[p.eth[rec.person]]
@@ -391,7 +391,7 @@ def _write_cyfd(w: DropWriter, T, rng, p: People, cy: CyfdData, rec: Records, pi
         "first_name": str_array(alias_rows["first"]), "last_name": str_array(alias_rows["last"]),
         "birth_date": date_array(ab, null=np.array([b is None for b in alias_rows["birth"]], dtype=bool)),
     })
-    fips = pa.array(_fips_list())
+    fips = pa.array(geo.county_fips)
     r = cy.reports
     w.write(T["cyfd_ps_report"], {
         "report_id": zero_padded(np.arange(1, len(r["person"]) + 1) + 3_000_000, 8, "R"),
@@ -530,12 +530,6 @@ def _plus_years(days, k):
     return y + k, m, np.where((m == 2) & (d == 29), 28, d)
 
 
-def _fips_list() -> list[str]:
-    from datashare.contract import load_contract as _lc
-
-    return list(_lc().code_sets["county_fips"])
-
-
 def _write_aoc(w: DropWriter, T, p: People, geo: Geography, cases: dict, rec: Records, pid: np.ndarray,
                aoc_of: np.ndarray) -> None:
     party = zero_padded(pid, 8, "P")
@@ -548,7 +542,7 @@ def _write_aoc(w: DropWriter, T, p: People, geo: Geography, cases: dict, rec: Re
     })
     tcode = np.array(["JQ", "JR", "JF"], dtype=object)[cases["type"]]
     number = [f"D-{c}-{t}-{y}-{s:05d}" for c, t, y, s in zip(cases["court"], tcode, cases["year"], cases["seq"])]
-    fips = pa.array(_fips_list())
+    fips = pa.array(geo.county_fips)
     w.write(T["aoc_case"], {
         "case_number": str_array(number),
         "party_id": take(party, aoc_of[cases["person"]]),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import category_rates
-from .population import N_DAYS, SNAPSHOT_DAYS, TEST_DAY, Geography, People, YearState, grade_band, inv_norm
+from .population import SNAPSHOT_DAYS, TEST_DAY, Geography, People, YearState, grade_band, inv_norm
 
 DISABILITIES = ("SLD", "SLI", "OHI", "AU", "ED", "ID", "DD", "MD", "HI", "OI", "VI", "TBI")
 DISABILITY_P = np.array([0.36, 0.18, 0.15, 0.10, 0.06, 0.05, 0.04, 0.02, 0.015, 0.01, 0.01, 0.005])
