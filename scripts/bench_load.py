@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from datashare.contract import Column, Table, load_contract
+from datashare.contract import Column, load_contract
 
 STUDENTS = 310_000
 YEARS = (2021, 2022, 2023, 2024)

@@ -8,13 +8,15 @@ What a load does, per drop:
 2. A file whose sha256 is already the current content of its table (or of the
    school/cohort years it replaced) is skipped as `unchanged`: nothing is
    rewritten and `_loaded_at` keeps the time of the first load.
-3. Every other file is read as physical lines by DuckDB, split into fields
-   (comma split when the file has no quote at all, an RFC 4180 field regex when
-   quoted fields stay on one line, Python's csv module when a quoted field
-   holds a line break) and validated in one SQL pass built from the contract:
-   field counts, empty required values, dates, integers, decimals, code sets,
-   patterns, min/max and duplicate primary keys. Each problem names the file,
-   line, column, value and reason.
+3. Every other file is read once into a temp table, the cheapest exact way
+   (choose_source): a clean file (no quote, no blank line, every line the right
+   number of fields) by DuckDB's parallel CSV reader as VARCHAR columns; other
+   files as numbered physical lines split into fields (comma split, or an RFC
+   4180 field regex), or by Python's csv module when a quoted field holds a line
+   break. One SQL pass built from the contract then checks field counts, empty
+   required values, dates, integers, decimals, code sets, patterns and min/max,
+   and a hash aggregate finds duplicate primary keys. Each problem names the
+   file, line, column, value and reason.
 4. All data-table writes of a drop happen in ONE DuckDB transaction: by
    default any rejected row or file rolls the whole drop back (the data tables
    stay exactly as they were) and the command exits non-zero;
