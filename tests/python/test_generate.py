@@ -265,3 +265,21 @@ def test_docs_table_matches_targets():
     for measure, values in TARGETS.items():
         for group, target in zip(("STATEWIDE", "PS", "JJ"), values):
             assert f"| {measure} | {group} | {target * 100:.0f}% |" in doc, f"docs/generator.md lacks {measure} {group}"
+
+
+def test_second_ped_ids_within_and_across_years(mid_generated):
+    """About 0.3% of students hold two PED ids: some switch between years, some within one year."""
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    xref = f"read_csv('{mid_generated}/truth/person_xref.csv', all_varchar = true)"
+    enr = f"read_csv('{mid_generated}/drop/ped_enrollment.csv', all_varchar = true)"
+    persons, two_ids = con.execute(f"""
+        select count(*), count(*) filter (where n > 1) from (
+            select true_id, count(*) as n from {xref} where system = 'PED' group by all)""").fetchone()
+    assert 0.001 <= two_ids / persons <= 0.006, (two_ids, persons)
+    same_year = con.execute(f"""
+        select count(*) from (
+            select x.true_id, e.school_year from {enr} e
+            join {xref} x on x.system = 'PED' and x.system_id = e.student_id
+            group by all having count(distinct e.student_id) > 1)""").fetchone()[0]
+    assert 0 < same_year < two_ids

@@ -265,6 +265,9 @@ def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: i
         first_year[st.idx] = np.minimum(first_year[st.idx], y)
         last_year[st.idx] = np.maximum(last_year[st.idx], y)
     switch[two] = first_year[two] + 1 + (rng.random(len(two)) * (last_year[two] - first_year[two])).astype(np.int64)
+    # half of them get the new id when they re-enroll during that year (both ids in one school year)
+    mid_switch = np.zeros(p.n, dtype=bool)
+    mid_switch[two] = rng.random(len(two)) < 0.5
     cyfd = make_records(rng, p, cyfd_people, "CYFD", noise)
     for i in np.flatnonzero(np.isin(cyfd_people, alias_rows["person"])):
         cyfd.noise[i].append("alias")
@@ -282,7 +285,7 @@ def generate_drop(out: Path, *, students: int, years: str = "2021-2024", seed: i
         _write_cyfd(w, T, rng, p, geo, cy, cyfd, cyfd_pid, cyfd_of, alias_rows, xday)
         _write_aoc(w, T, p, geo, cases, aoc, aoc_pid, aoc_of)
         log("CYFD and AOC files written")
-        _write_ped(w, T, rng, p, geo, cy, states, ped, ped_sid, rec1, rec2, switch, y0, y1, log)
+        _write_ped(w, T, rng, p, geo, cy, states, ped, ped_sid, rec1, rec2, switch, mid_switch, y0, y1, log)
         _write_cohorts(w, T, p, geo, cohorts, ped_sid, rec1, rec2, switch, y0)
         rows = dict(w.rows)
     finally:
@@ -566,7 +569,7 @@ def _ped_person_codes(p: People) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, states: dict, ped: Records,
-               sid: np.ndarray, rec1, rec2, switch, y0: int, y1: int, log) -> None:
+               sid: np.ndarray, rec1, rec2, switch, mid_switch, y0: int, y1: int, log) -> None:
     sid_str = zero_padded(sid, 9)
     first, middle = str_array(ped.first), str_array(ped.middle)
     last, suffix = str_array(ped.last), str_array(ped.suffix)
@@ -583,10 +586,14 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
         st = states[y]
         yi = y - cy.years[0]
         cat = cy.ps_flag[st.idx, yi].astype(np.int64) + 2 * cy.jj_flag[st.idx, yi]
-        rec = np.where((rec2[st.idx] >= 0) & (y >= switch[st.idx]), rec2[st.idx], rec1[st.idx])
-        rows = year_rows(rng, p, geo, y, st, cat, rec)
+        # id before / after this year's switch (the same unless the second id starts mid-year)
+        has2 = rec2[st.idx] >= 0
+        rec_b = np.where(has2 & (y >= switch[st.idx]), rec2[st.idx], rec1[st.idx])
+        split = has2 & (y == switch[st.idx]) & mid_switch[st.idx]
+        rec_a = np.where(split, rec1[st.idx], rec_b)
+        rows = year_rows(rng, p, geo, y, st, cat, split)
         s = rows.snapshot
-        r = rec[s["sy"]]
+        r = np.where(s["part"], rec_b[s["sy"]], rec_a[s["sy"]])
         w.write_part(T["ped_student_snapshot"], {
             "school_year": np.full(len(r), y, dtype=np.int64),
             "snapshot": fixed_codes(("40D", "80D", "120D", "EOY"), s["snapshot"]),
@@ -606,7 +613,7 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
             "homeless": fixed_codes(yn, s["homeless"].astype(np.int64)),
         })
         e = rows.enrollment
-        r = rec[e["sy"]]
+        r = np.where(e["part"], rec_b[e["sy"]], rec_a[e["sy"]])
         w.write_part(T["ped_enrollment"], {
             "school_year": np.full(len(r), y, dtype=np.int64),
             "student_id": take(sid_str, r),
@@ -617,7 +624,7 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
             "exit_code": fixed_codes(T["ped_enrollment"].column("exit_code").codes, e["exit_code"]),
         })
         a = rows.attendance
-        r = rec[a["sy"]]
+        r = np.where(a["part"], rec_b[a["sy"]], rec_a[a["sy"]])
         w.write_part(T["ped_attendance"], {
             "school_year": np.full(len(r), y, dtype=np.int64),
             "student_id": take(sid_str, r),
@@ -626,7 +633,7 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
             "days_excused": a["excused"], "days_unexcused": a["unexcused"],
         })
         d = rows.discipline
-        r = rec[d["sy"]]
+        r = np.where(d["part"], rec_b[d["sy"]], rec_a[d["sy"]])
         w.write_part(T["ped_discipline"], {
             "school_year": np.full(len(r), y, dtype=np.int64),
             "incident_id": zero_padded(d["incident"] + 1, 7, f"I{y}"),
@@ -638,7 +645,7 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
             "response_days": d["response_days"],
         })
         t = rows.assessment
-        r = rec[t["sy"]]
+        r = np.where(t["part"], rec_b[t["sy"]], rec_a[t["sy"]])
         w.write_part(T["ped_assessment"], {
             "school_year": np.full(len(r), y, dtype=np.int64),
             "student_id": take(sid_str, r),
@@ -650,7 +657,7 @@ def _write_ped(w: DropWriter, T, rng, p: People, geo: Geography, cy: CyfdData, s
             "performance_level": t["level"],
         })
         log(f"PED {y}: {len(st.idx):,} students, {len(s['sy']):,} snapshot rows")
-        del rows, s, e, a, d, t, r, rec, cat  # free this year's rows before the next year is built
+        del rows, s, e, a, d, t, r, rec_a, rec_b, split, cat  # free this year's rows before the next year is built
     for name in ("ped_student_snapshot", "ped_enrollment", "ped_attendance", "ped_discipline", "ped_assessment"):
         w.finish(T[name])
 

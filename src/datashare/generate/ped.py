@@ -40,8 +40,14 @@ class YearRows:
 
 
 def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: YearState, cat: np.ndarray,
-              rec: np.ndarray) -> YearRows:
-    """All PED rows of school year y. `cat` = involvement category per enrolled person, `rec` = PED record index."""
+              split: np.ndarray) -> YearRows:
+    """All PED rows of school year y (`sy` = index into `st.idx`).
+
+    `cat` is the involvement category per enrolled person. `split` marks the
+    students who get their second PED id during this year: they leave and
+    re-enroll (at the same school, unless they move anyway) and every row from
+    the second stay on carries `part` 1 (the second id); all other rows part 0.
+    """
     n = len(st.idx)
     pi = st.idx
     band = grade_band(st.grade)
@@ -55,7 +61,7 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     mobile = z_mob > thresholds("mobility_rate", cat, z_mob)
     m = np.ones(n, dtype=np.int64)
     m[mobile] = rng.choice([2, 3, 4], size=int(mobile.sum()), p=[0.7, 0.22, 0.08])
-    reentry_only = (~mobile) & (rng.random(n) < 0.02) & (length >= 40)
+    reentry_only = (~mobile) & ((rng.random(n) < 0.02) | split) & (length >= 40)
     m[reentry_only] = 2
     sy = np.repeat(np.arange(n), m)
     j = np.arange(len(sy)) - np.repeat(np.cumsum(m) - m, m)
@@ -100,7 +106,8 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
                          np.select([ek == 1, ek == 2, ek == 3, ek == 4, ek == 5], [1, 2, 3, 6, 5], 4))
     exit_open = last_stay & (ek == 0) & (rng.random(len(sy)) < 0.10)
     exit_code = np.where(exit_open, -1, exit_code)
-    enrollment = {"sy": sy, "school": school, "start": s_start, "end": s_end, "exit_code": exit_code,
+    part = split[sy] & (j >= 1)
+    enrollment = {"sy": sy, "part": part, "school": school, "start": s_start, "end": s_end, "exit_code": exit_code,
                   "exit_open": exit_open}
 
     # --- student characteristics (persistent propensities, calibrated per category)
@@ -122,33 +129,35 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     snap_parts = []
     for s_i, day in enumerate(SNAPSHOT_DAYS[:3]):
         on = np.flatnonzero((s_start <= day) & (s_end >= day))
-        snap_parts.append({"snapshot": np.full(len(on), s_i), "sy": sy[on], "school": school[on]})
+        snap_parts.append({"snapshot": np.full(len(on), s_i), "sy": sy[on], "part": part[on], "school": school[on]})
     on = np.flatnonzero(last_stay)
-    snap_parts.append({"snapshot": np.full(len(on), 3), "sy": sy[on], "school": school[on]})
+    snap_parts.append({"snapshot": np.full(len(on), 3), "sy": sy[on], "part": part[on], "school": school[on]})
     snap = {k: np.concatenate([sp[k] for sp in snap_parts]) for k in snap_parts[0]}
     order = np.lexsort((snap["snapshot"], snap["sy"]))
     snap = {k: v[order] for k, v in snap.items()}
     s_sy = snap["sy"]
     snapshot = {
-        "snapshot": snap["snapshot"], "sy": s_sy, "school": snap["school"], "grade": st.grade[s_sy],
+        "snapshot": snap["snapshot"], "sy": s_sy, "part": snap["part"], "school": snap["school"], "grade": st.grade[s_sy],
         "special_ed": sped[s_sy], "disability": np.where(sped[s_sy], disability[s_sy], -1), "gifted": gifted[s_sy],
         "el": el[s_sy], "econ": econ[s_sy], "s504": s504[s_sy], "homeless": homeless[s_sy],
     }
 
     # --- attendance per (student-year, school): pooled over stays at the same school
     days = (s_end - s_start + 1).astype(np.int64)
-    key = sy * len(geo.school_code) + school
+    n_sch = len(geo.school_code)
+    key = (sy * 2 + part) * n_sch + school
     ukey, inv = np.unique(key, return_inverse=True)
     a_days = np.bincount(inv, weights=days).astype(np.int64)
-    a_sy = ukey // len(geo.school_code)
-    a_school = ukey % len(geo.school_code)
+    a_sy = ukey // n_sch // 2
+    a_part = (ukey // n_sch) % 2 == 1
+    a_school = ukey % n_sch
     z_abs = 0.75 * p.z["absence"][pi] + 0.66 * rng.standard_normal(n)
     chronic = z_abs > thresholds("chronic_absence_rate", cat, z_abs)
     rate = np.where(chronic, 0.105 + 0.40 * rng.beta(1.3, 3.0, size=n), 0.094 * rng.beta(1.6, 2.4, size=n))
     absent = np.round(a_days * rate[a_sy] * 2) / 2
     exc_share = np.select([cat == 0, cat == 1], [0.6, 0.45], 0.3)[a_sy] * rng.uniform(0.6, 1.4, size=len(a_sy))
     excused = np.minimum(np.round(absent * np.clip(exc_share, 0, 1) * 2) / 2, absent)
-    attendance = {"sy": a_sy, "school": a_school, "enrolled": a_days.astype(float),
+    attendance = {"sy": a_sy, "part": a_part, "school": a_school, "enrolled": a_days.astype(float),
                   "present": a_days - absent, "excused": excused, "unexcused": absent - excused}
 
     # --- discipline: out-of-school suspensions calibrated, other incidents and expulsions
@@ -190,6 +199,7 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     ps_ = np.flatnonzero(ok)
     discipline = {
         "sy": np.concatenate([d_sy, partner_sy[ps_]]),
+        "part": np.concatenate([part[st_i], part[pick][ps_]]),
         "incident": np.concatenate([inc_no, inc_no[ps_]]),
         "school": np.concatenate([inc_school, inc_school[ps_]]),
         "day": np.concatenate([inc_k, inc_k[ps_]]),
@@ -205,6 +215,7 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     # --- assessments: enrolled on the testing day
     on = np.flatnonzero((s_start <= TEST_DAY) & (s_end >= TEST_DAY))
     t_sy = sy[on]
+    t_part = part[on]
     t_school = school[on]
     g = st.grade[t_sy]
     parts = []
@@ -214,20 +225,22 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
         parts.append((np.flatnonzero(mssa), 0, subj))
         parts.append((np.flatnonzero(g == 11), 2, subj))
     parts.append((np.flatnonzero(np.isin(g, [5, 8, 11])), 1, 2))
-    rows_sy, rows_school, rows_test, rows_subj = [], [], [], []
+    rows_sy, rows_part, rows_school, rows_test, rows_subj = [], [], [], [], []
     for sel, test, subj in parts:
         rows_sy.append(t_sy[sel])
+        rows_part.append(t_part[sel])
         rows_school.append(t_school[sel])
         rows_test.append(np.full(len(sel), test))
         rows_subj.append(np.full(len(sel), subj))
     as_sy = np.concatenate(rows_sy)
+    as_part = np.concatenate(rows_part)
     as_school = np.concatenate(rows_school)
     as_test = np.concatenate(rows_test)
     as_subj = np.concatenate(rows_subj)
     took = rng.random(len(as_sy)) < np.array([0.96, 0.93, 0.85, 0.84])[cat[as_sy]]
-    as_sy, as_school, as_test, as_subj = as_sy[took], as_school[took], as_test[took], as_subj[took]
+    as_sy, as_part, as_school, as_test, as_subj = as_sy[took], as_part[took], as_school[took], as_test[took], as_subj[took]
     o = np.lexsort((as_subj, as_test, as_sy))
-    as_sy, as_school, as_test, as_subj = as_sy[o], as_school[o], as_test[o], as_subj[o]
+    as_sy, as_part, as_school, as_test, as_subj = as_sy[o], as_part[o], as_school[o], as_test[o], as_subj[o]
     z = 0.8 * p.z["achieve"][pi][as_sy] + 0.6 * rng.standard_normal(len(as_sy))
     thr = np.zeros(len(as_sy))
     for subj, measure in ((0, "proficiency_rate_ela"), (1, "proficiency_rate_math"), (2, "proficiency_rate_science")):
@@ -242,6 +255,6 @@ def year_rows(rng: np.random.Generator, p: People, geo: Geography, y: int, st: Y
     cut2 = np.where(is_sat, 420, 683)
     cut4 = np.where(is_sat, 590, 726)
     level = 1 + (score >= cut2) + (score >= cut3) + (score >= cut4)
-    assessment = {"sy": as_sy, "school": as_school, "test": as_test, "subject": as_subj,
+    assessment = {"sy": as_sy, "part": as_part, "school": as_school, "test": as_test, "subject": as_subj,
                   "grade": st.grade[as_sy], "score": score, "level": level.astype(np.int64)}
     return YearRows(snapshot, enrollment, attendance, discipline, assessment)
