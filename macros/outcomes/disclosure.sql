@@ -128,3 +128,58 @@
             )
         )
 {%- endmacro %}
+
+{#- CTEs <prefix>_unsafe_<r>, <prefix>_picked_<r>, <prefix>_round_<r> for
+    r = 1..rounds (each followed by a comma), given a CTE <prefix>_round_0
+    (cell_id, numerator, denominator, students, is_hidden, reason) and the
+    set memberships `members`. Each round hides, in every unsafe set, the
+    shown member with a non-zero numerator first (a zero protects nothing),
+    a part before a total, then the smallest denominator. -#}
+{% macro disclosure_rounds(prefix, members, rounds) -%}
+    {%- for r in range(1, rounds + 1) %}
+    {%- set prev = prefix ~ '_round_' ~ (r - 1) %}
+{{ prefix }}_unsafe_{{ r }} as (
+    {{ disclosure_unsafe_sets(members, prev) }}
+),
+
+{{ prefix }}_picked_{{ r }} as (
+    select distinct ranked.cell_id
+    from (
+        select
+            {{ members }}.cell_id,
+            row_number() over (
+                partition by {{ members }}.set_id
+                order by
+                    {{ prev }}.numerator > 0 desc,
+                    {{ members }}.priority asc,
+                    {{ prev }}.denominator asc,
+                    {{ prev }}.numerator asc,
+                    {{ members }}.cell_id asc
+            ) as pick_order
+        from {{ prefix }}_unsafe_{{ r }}
+        inner join {{ members }}
+            on {{ prefix }}_unsafe_{{ r }}.set_id = {{ members }}.set_id
+        inner join {{ prev }}
+            on {{ members }}.cell_id = {{ prev }}.cell_id
+        where not {{ prev }}.is_hidden
+    ) as ranked
+    where ranked.pick_order = 1
+),
+
+{{ prefix }}_round_{{ r }} as materialized (
+    select
+        {{ prev }}.cell_id,
+        {{ prev }}.numerator,
+        {{ prev }}.denominator,
+        {{ prev }}.students,
+        {{ prev }}.is_hidden or {{ prefix }}_picked_{{ r }}.cell_id is not null as is_hidden,
+        case
+            when {{ prev }}.is_hidden then {{ prev }}.reason
+            when {{ prefix }}_picked_{{ r }}.cell_id is not null then 'complementary'
+        end as reason
+    from {{ prev }}
+    left join {{ prefix }}_picked_{{ r }}
+        on {{ prev }}.cell_id = {{ prefix }}_picked_{{ r }}.cell_id
+),
+    {%- endfor %}
+{%- endmacro %}

@@ -10,6 +10,7 @@
 
 with
 {%- for d in outcome_domains() %}
+
     outcomes__{{ d.domain }} as (
         select * from {{ ref('int_outcomes__' ~ d.domain) }}
     ),
@@ -60,6 +61,13 @@ final as (
         rated.numerator,
         rated.denominator,
         rated.students,
+        -- Measures with the same denominator population share one
+        -- denominator suppression pattern (int_outcome_cells_disclosed).
+        case rated.measure
+            {%- for m in outcome_measures() %}
+                when '{{ m.measure }}' then '{{ m.source }}:{{ m.denominator }}'
+            {%- endfor %}
+        end as denominator_family,
         rated.rate,
         case
             when rated.unit = 'proportion'

@@ -7,13 +7,16 @@
       extreme_rate   a rate of 0% or 100% over 10-39 students
       bottom_coded / top_coded   an extreme rate shown only as its band
       complementary  withheld so that no other withheld cell can be derived
-    Complementary suppression runs var('complementary_suppression_rounds')
-    rounds; each round hides, in every unsafe set, the shown member with a
-    non-zero numerator (zeros do not protect anything), a part before a
-    total, and the smallest denominator first. The data tests check the
-    outcome. -#}
+    Step 1 (denominator families): measures sharing a denominator
+    population (e.g. every measure over all student-years) get one common
+    pattern for their denominators, computed on the student counts alone,
+    so that comparing two measures' shown denominators cannot reveal a small
+    group. Step 2: complementary suppression per measure on top of it. Each
+    step runs var('complementary_suppression_rounds') rounds (macro
+    disclosure_rounds); the data tests check the outcome. -#}
 
 {%- set t = var('suppression_threshold') %}
+{%- set rounds = var('complementary_suppression_rounds') %}
 
 with cells as (
     select * from {{ ref('int_outcome_cells') }}
@@ -58,66 +61,97 @@ coded as (
     from banded
 ),
 
+-- Step 1: one denominator pattern per family of measures sharing a
+-- denominator population (families with a single measure need none).
+shared_families as (
+    select coded.denominator_family
+    from coded
+    where coded.denominator_family is not null
+    group by coded.denominator_family
+    having count(distinct coded.measure) > 1
+),
+
+family_cells as (
+    select
+        row_number() over (
+            order by
+                coded.denominator_family, coded.school_year, coded.comparison_group,
+                coded.breakdown, coded.breakdown_value
+        ) as cell_id,
+        coded.denominator_family as measure,
+        coded.school_year,
+        coded.comparison_group,
+        coded.breakdown,
+        coded.breakdown_value,
+        max(coded.students) as students
+    from coded
+    inner join shared_families
+        on coded.denominator_family = shared_families.denominator_family
+    group by
+        coded.denominator_family,
+        coded.school_year,
+        coded.comparison_group,
+        coded.breakdown,
+        coded.breakdown_value
+),
+
+family_members as materialized (
+    {{ disclosure_set_members('family_cells') }}
+),
+
+family_round_0 as materialized (
+    select
+        family_cells.cell_id,
+        cast(family_cells.students as double) as numerator,
+        cast(family_cells.students as double) as denominator,
+        family_cells.students,
+        family_cells.students < {{ t }} as is_hidden,
+        case when family_cells.students < {{ t }} then 'primary' end as reason
+    from family_cells
+),
+
+{{ disclosure_rounds('family', 'family_members', rounds) }}
+
+family_hidden as (
+    select
+        family_cells.measure as denominator_family,
+        family_cells.school_year,
+        family_cells.comparison_group,
+        family_cells.breakdown,
+        family_cells.breakdown_value
+    from family_cells
+    inner join family_round_{{ rounds }}
+        on family_cells.cell_id = family_round_{{ rounds }}.cell_id
+    where family_round_{{ rounds }}.is_hidden
+),
+
+-- Step 2: complementary suppression per measure.
 members as materialized (
     {{ disclosure_set_members('coded') }}
 ),
 
-cells_round_0 as materialized (
+cell_round_0 as materialized (
     select
         coded.cell_id,
         coded.numerator,
         coded.denominator,
         coded.students,
-        coded.initial_reason is not null as is_hidden,
-        coded.initial_reason as reason
+        coded.initial_reason is not null or family_hidden.denominator_family is not null as is_hidden,
+        coalesce(
+            coded.initial_reason,
+            case when family_hidden.denominator_family is not null then 'complementary' end
+        ) as reason
     from coded
+    left join family_hidden
+        on
+            coded.denominator_family = family_hidden.denominator_family
+            and coded.school_year = family_hidden.school_year
+            and coded.comparison_group = family_hidden.comparison_group
+            and coded.breakdown = family_hidden.breakdown
+            and coded.breakdown_value = family_hidden.breakdown_value
 ),
-{%- for r in range(1, var('complementary_suppression_rounds') + 1) %}
 
-    unsafe_round_{{ r }} as (
-        {{ disclosure_unsafe_sets('members', 'cells_round_' ~ (r - 1)) }}
-    ),
-
-    picked_round_{{ r }} as (
-        select distinct ranked.cell_id
-        from (
-            select
-                members.cell_id,
-                row_number() over (
-                    partition by members.set_id
-                    order by
-                        cells_round_{{ r - 1 }}.numerator > 0 desc,
-                        members.priority asc,
-                        cells_round_{{ r - 1 }}.denominator asc,
-                        cells_round_{{ r - 1 }}.numerator asc,
-                        members.cell_id asc
-                ) as pick_order
-            from unsafe_round_{{ r }}
-            inner join members
-                on unsafe_round_{{ r }}.set_id = members.set_id
-            inner join cells_round_{{ r - 1 }}
-                on members.cell_id = cells_round_{{ r - 1 }}.cell_id
-            where not cells_round_{{ r - 1 }}.is_hidden
-        ) as ranked
-        where ranked.pick_order = 1
-    ),
-
-    cells_round_{{ r }} as materialized (
-        select
-            cells_round_{{ r - 1 }}.cell_id,
-            cells_round_{{ r - 1 }}.numerator,
-            cells_round_{{ r - 1 }}.denominator,
-            cells_round_{{ r - 1 }}.students,
-            cells_round_{{ r - 1 }}.is_hidden or picked_round_{{ r }}.cell_id is not null as is_hidden,
-            case
-                when cells_round_{{ r - 1 }}.is_hidden then cells_round_{{ r - 1 }}.reason
-                when picked_round_{{ r }}.cell_id is not null then 'complementary'
-            end as reason
-        from cells_round_{{ r - 1 }}
-        left join picked_round_{{ r }}
-            on cells_round_{{ r - 1 }}.cell_id = picked_round_{{ r }}.cell_id
-    ),
-{%- endfor %}
+{{ disclosure_rounds('cell', 'members', rounds) }}
 
 final as (
     select
@@ -140,7 +174,7 @@ final as (
         last_round.is_hidden,
         last_round.reason as suppression_reason
     from coded
-    inner join cells_round_{{ var('complementary_suppression_rounds') }} as last_round
+    inner join cell_round_{{ rounds }} as last_round
         on coded.cell_id = last_round.cell_id
 )
 
