@@ -131,6 +131,7 @@ class FileResult:
     finished_at: datetime | None = None
     seconds: float = 0.0
     file_rejected: bool = False
+    read_path: str | None = None  # columns | lists | python (see choose_source)
     rejects: list[Reject] = field(default_factory=list)  # the first few, for the report
     rejects_arrow: object | None = None  # every reject (pyarrow.Table)
 
@@ -217,7 +218,8 @@ class PrePass:
     header: list[str] | None = None  # header names as given
     has_quote: bool = False
     has_blank_line: bool = False
-    needs_python: bool = False  # control characters DuckDB's line reader must not see
+    needs_python: bool = False
+    records: int = 0  # physical lines after the header (a last line without a line break counts)  # control characters DuckDB's line reader must not see
     problems: list[Reject] = field(default_factory=list)
 
 
@@ -295,7 +297,8 @@ def prepass(path: Path) -> PrePass:
         except UnicodeDecodeError:
             bad_utf8 = (lines_before + 1, carry, max(len(carry) - 1, 0))
     result = PrePass(sha256=digest.hexdigest(), size=size, has_quote=has_quote, has_blank_line=has_blank_line,
-                     needs_python=needs_python)
+                     needs_python=needs_python,
+                     records=max(lines_before - 1 + (1 if size and prev_last != b"\n" else 0), 0))
     first = first_line.removeprefix(codecs.BOM_UTF8).rstrip(b"\r")
     header: list[str] | None = None
     if first.strip() and not (bad_utf8 and bad_utf8[0] == 1):
@@ -386,6 +389,8 @@ def choose_source(con, path: Path, pre: PrePass, n: int) -> Source | None:
             f"skip = 1, delim = ',', quote = '', escape = '', nullstr = '\x1e', auto_detect = false, "
             f"strict_mode = true, store_rejects = true)")
         irregular = con.execute("select count(*) from reject_errors").fetchone()[0]
+        # Guard for the line numbers: the reader must have returned every physical line.
+        irregular = irregular or con.execute("select count(*) from rawf").fetchone()[0] != pre.records
         if not irregular:
             base = con.execute("select coalesce(min(rowid), 0) from rawf").fetchone()[0]
             rel = (f"(select rowid - {base} + 2 as ln, rowid - {base} + 2 as ln_end, "
@@ -738,6 +743,8 @@ def process_file(con, path: Path, table: Table, pre: PrePass, *, drop_id: str, l
             res.message = f"file rejected: {problem.reason}"
             return _finish(res, t0)
         src = list_source(len(positions))
+        src.kind = "python"
+    res.read_path = src.kind
     t_read = time.perf_counter() - t0
     large = pre.size >= PROGRESS_BYTES
     if large:

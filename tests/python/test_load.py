@@ -164,6 +164,7 @@ def test_good_drop_loads_every_table_with_metadata(loaded):
     assert str(rows[1][2]) == valid_value(CONTRACT.table("cyfd_person").column("birth_date"), 1, 2024)
     assert all(r[5] and len(r[6]) == 64 and r[7] is not None for r in rows)
     audit = query(database, "select file_name, outcome, rows_read, rows_loaded, rows_rejected from raw._load_audit")
+    assert all(a[2] == a[3] and a[4] == 0 for a in audit)
     assert {a[1] for a in audit} == {"loaded"}
     assert len(audit) == len(CONTRACT.tables)
     # typed columns follow the contract
@@ -234,6 +235,7 @@ def test_bom_crlf_and_shuffled_mixed_case_headers_are_accepted(loaded, tmp_path)
     db2 = tmp_path / "wh2" / "datashare.duckdb"
     result = quiet_load(odd, db2)
     assert result.ok, [str(r) for f in result.files for r in f.rejects]
+    assert {f.read_path for f in result.files} == {"columns"}  # BOM and CRLF keep the fast path
     other = data_tables(db2)
     for t in CONTRACT.tables.values():
         n = len(t.columns)
@@ -265,6 +267,8 @@ def test_quoted_fields_blank_lines_and_quoted_line_breaks(tmp_path):
     database = tmp_path / "wh" / "datashare.duckdb"
     result = quiet_load(drop, database)
     assert result.ok, [str(r) for f in result.files for r in f.rejects]
+    paths = {f.file: f.read_path for f in result.files}
+    assert paths == {person.file: "lists", report.file: "lists", alias.file: "python"}
     got = query(database, "select last_name, _line_number from raw.cyfd_person order by _line_number")
     assert got == [("LAST_NAME 0", 2), ('GARCIA, "EL GRANDE"', 3), ("LAST_NAME 2", 5), ("LAST_NAME 3", 6)]
     assert query(database, "select allegation from raw.cyfd_ps_report where _line_number = 2") == [("neglect",)]
@@ -488,6 +492,8 @@ def test_generated_drop_loads_without_rejects(small_drop, tmp_path):
     assert result.ok, [str(r) for f in result.files for r in f.rejects][:20]
     assert result.rows_rejected == 0
     assert {f.outcome for f in result.files if f.table} == {"loaded"}
+    # generated files are clean: every one takes DuckDB's parallel fast path
+    assert {f.read_path for f in result.files if f.table} == {"columns"}
     for f in result.files:
         if f.table:
             n = query(database, f"select count(*) from raw.{f.table}")[0][0]
