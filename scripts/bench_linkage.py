@@ -65,10 +65,15 @@ def components(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]
 
 
 def evaluate_edges(con, nodes: list[str], edges: list[tuple[str, str]], truth: Path, name: str):
+    import pyarrow as pa
+
     comp = components(nodes, edges)
-    con.execute(f"create or replace table {name} (system varchar, system_id varchar, person_key varchar)")
-    con.executemany(f"insert into {name} values (?, ?, ?)",
-                    [(k.split(":", 1)[0], k.split(":", 1)[1], v) for k, v in comp.items()])
+    keys = list(comp)
+    table = pa.table({"system": [k.split(":", 1)[0] for k in keys], "system_id": [k.split(":", 1)[1] for k in keys],
+                      "person_key": [comp[k] for k in keys]})
+    con.register("_components", table)
+    con.execute(f"create or replace table {name} as select * from _components")
+    con.unregister("_components")
     return evaluate_relations(con, name, truth, examples=0, identified="linkage_identified")
 
 

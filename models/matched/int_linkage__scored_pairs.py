@@ -24,6 +24,7 @@ def model(dbt, session):
         con.register("identities_arrow", identities)
         con.execute("create table linkage_features as select * from identities_arrow")
         con.unregister("identities_arrow")
+        del identities
         scored = predict_pairs(con, "linkage_features", trained, priors)
     finally:
         con.close()

@@ -9,7 +9,7 @@
 --                             by match-probability bin of 0.05.
 -- Match rates and review shares are broken down by age band (age on the last
 -- 30 June of the PED data), county (latest event of the id) and involvement
--- group (CYFD: PS, JJ, DUAL; AOC: case types).
+-- group (CYFD: PS, JJ, DUAL; AOC: case types); PED county: district of the latest enrollment.
 with person_xref as (
     select * from {{ ref('person_xref') }}
 ),
@@ -44,6 +44,10 @@ aoc_cases as (
 
 student_snapshots as (
     select * from {{ ref('stg_ped__student_snapshots') }}
+),
+
+enrollments as (
+    select * from {{ ref('stg_ped__enrollments') }}
 ),
 
 ped_districts as (
@@ -117,13 +121,13 @@ aoc_context as (
 
 ped_context as (
     select
-        'PED:' || student_snapshots.student_id as system_id_key,
-        arg_max(ped_districts.county_fips, student_snapshots.school_year) as county_fips,
+        'PED:' || enrollments.student_id as system_id_key,
+        arg_max(ped_districts.county_fips, enrollments.entry_date) as county_fips,
         'STUDENT' as involvement_group
-    from student_snapshots
+    from enrollments
     left join ped_districts
-        on student_snapshots.district_code = ped_districts.district_code
-    group by student_snapshots.student_id
+        on enrollments.district_code = ped_districts.district_code
+    group by enrollments.student_id
 ),
 
 id_context as (

@@ -44,7 +44,7 @@ def load_model(model_path: Path) -> dict[str, Any]:
     return model
 
 
-def scoring_connection(memory_limit: str = "3GB", threads: int = 2):
+def scoring_connection(memory_limit: str = "2GB", threads: int = 2):
     import duckdb
 
     con = duckdb.connect()
@@ -78,7 +78,7 @@ def predict_pairs(con, features_table: str, model: dict[str, Any], priors: dict[
 
     One row per scored pair of identities at or above SCORE_FLOOR_PROBABILITY:
     both identity ids and system ids, match weight and probability, band, and
-    for each comparison its level (gamma_*) and match weight (mw_*, TF included).
+    for each comparison its match weight (mw_*, term frequency included).
     The model's single prior is replaced by the prior of the pair's systems
     (`priors`, from training) when given.
     """
@@ -96,7 +96,6 @@ def predict_pairs(con, features_table: str, model: dict[str, Any], priors: dict[
     per_comparison = []
     for name in COMPARISON_NAMES:
         tf = f" + coalesce(mw_tf_adj_{name}, 0)" if f"mw_tf_adj_{name}" in cols else ""
-        per_comparison.append(f"gamma_{name}")
         per_comparison.append(f"mw_{name}{tf} as mw_{name}")
     sql = f"""
         with adjusted as (

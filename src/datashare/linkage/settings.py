@@ -217,7 +217,7 @@ def splink_settings() -> dict[str, Any]:
         ],
         "comparisons": COMPARISONS,
         "additional_columns_to_retain": ADDITIONAL_COLUMNS_TO_RETAIN,
-        "retain_matching_columns": True,
+        "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
         "max_iterations": 25,
         "em_convergence": 0.0001,
