@@ -65,6 +65,8 @@ run: install
 # load -> stage -> link -> build and test -> publish -> report (DROP_DIR given).
 pipeline:
 	$(DATASHARE) pipeline $(DROP_DIR) --warehouse $(WAREHOUSE_ABS)
+	@echo "== what the marts say (latest school year; from the published mart only)"
+	$(DATASHARE) summary --warehouse $(WAREHOUSE_ABS)
 
 # Checks -------------------------------------------------------------------
 
