@@ -8,7 +8,9 @@ carry the figures the benchmark records.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import json
 import os
 import resource
 import subprocess
@@ -39,6 +41,7 @@ class StageResult:
 class PipelineResult:
     warehouse: Path
     stages: list[StageResult] = field(default_factory=list)
+    plan: "BuildPlan | None" = None
 
     @property
     def database(self) -> Path:
@@ -87,10 +90,84 @@ def _peak_rss_mib() -> float:
     return max(own, children) / 1024
 
 
+# What a build depends on besides the data: a change here needs a full build.
+BUILD_CODE = ("dbt_project.yml", "models", "macros", "seeds", "tests", "src/datashare/linkage",
+              "src/datashare/dbt_plugin.py", "src/datashare/research_key.py")
+BUILD_STATE_FILE = "build_state.json"  # in the warehouse folder, written after a successful build
+LAST_RUN_FILE = "last_pipeline_run.json"  # stage timings of the last `datashare pipeline` (the benchmark reads it)
+
+
+def code_fingerprint() -> str:
+    """sha256 over the files a build depends on (models, macros, seeds, tests, linkage code)."""
+    digest = hashlib.sha256()
+    for entry in BUILD_CODE:
+        path = PROJECT_DIR / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if "__pycache__" in f.parts:
+                continue
+            digest.update(str(f.relative_to(PROJECT_DIR)).encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class BuildPlan:
+    """Full build, or an incremental build of what depends on the PED tables a resubmission changed."""
+    incremental: bool
+    reason: str
+    changed_tables: list[str] = field(default_factory=list)
+
+    def dbt_select(self) -> list[str]:
+        # Everything downstream of the changed sources; unit tests check code, not data, and the code is
+        # unchanged since the last full build, so they are left out.
+        return ["--select", *[f"source:ped.{t}+" for t in self.changed_tables], "--exclude", "test_type:unit"]
+
+
+def plan_build(warehouse: Path, load_result, *, full_build: bool = False) -> BuildPlan:
+    """Decide from what the load changed whether an incremental build gives the same result as a full one.
+
+    Incremental only when: the warehouse was fully built before with the same code and the same research
+    key mode, and every table the load changed is a PED table replaced by school or cohort year (a
+    resubmission). The year-keyed PED staging models then rebuild only the reloaded years, linkage scoring
+    is kept when no identity changed, and only models downstream of the changed tables are rebuilt and
+    tested. Anything else (first load, a CYFD or AOC file, changed models, seeds or linkage code) builds in full.
+    """
+    from datashare.contract import load_contract
+
+    if full_build:
+        return BuildPlan(False, "full build requested")
+    changed = sorted(f.table for f in load_result.files if f.outcome == "loaded" and f.table)
+    if not changed:
+        return BuildPlan(False, "the load changed no table")
+    state_path = warehouse / BUILD_STATE_FILE
+    if not state_path.exists():
+        return BuildPlan(False, "no earlier full build in this warehouse")
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    if state.get("code") != code_fingerprint():
+        return BuildPlan(False, "models, seeds or linkage code changed since the last full build")
+    tables = load_contract().tables
+    not_year_keyed = [t for t in changed if tables[t].agency != "ped" or tables[t].replace_key is None]
+    if not_year_keyed:
+        return BuildPlan(False, f"the drop changes {', '.join(not_year_keyed)} (not a PED year resubmission)")
+    return BuildPlan(True, "PED resubmission", changed)
+
+
+def write_build_state(warehouse: Path) -> None:
+    (warehouse / BUILD_STATE_FILE).write_text(json.dumps({
+        "code": code_fingerprint(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }, indent=2), encoding="utf-8")
+
+
 def run_pipeline(drop: Path, warehouse: Path, *, target: str = "dev", quiet: bool = False,
                  accept_good_rows: bool = False, train: bool = True, report: bool = True,
-                 log: Callable[[str], None] = print) -> PipelineResult:
-    """Load a drop into the warehouse and build, test and publish everything."""
+                 full_build: bool = False, log: Callable[[str], None] = print) -> PipelineResult:
+    """Load a drop into the warehouse and build, test and publish everything.
+
+    A PED resubmission (see plan_build) builds incrementally: no seeding, no training (the saved
+    linkage model scores), and one `dbt build` of what depends on the changed PED tables.
+    """
     warehouse = Path(warehouse).resolve()
     warehouse.mkdir(parents=True, exist_ok=True)
     result = PipelineResult(warehouse=warehouse)
@@ -111,21 +188,38 @@ def run_pipeline(drop: Path, warehouse: Path, *, target: str = "dev", quiet: boo
 
     from datashare.load import load_drop
 
+    loaded = {}
+
     def do_load() -> str:
         res = load_drop(Path(drop), database, accept_good_rows=accept_good_rows)
         if not res.ok:
             raise PipelineError(f"load of {drop} failed; see the summary above")
+        loaded["result"] = res
         return ""
 
     stage("load", do_load)
-    stage("dbt seed", lambda: run_dbt(["seed", *dbt_quiet], warehouse, target=target, quiet=quiet))
-    stage("dbt build staging",
-          lambda: run_dbt(["build", "--select", "staging", *dbt_quiet], warehouse, target=target, quiet=quiet))
-    train_fn = _optional("datashare.linkage.train", "train_linkage")
-    if train and train_fn is not None:
-        stage("train linkage", lambda: train_fn(database, warehouse / "linkage"))
-    stage("dbt build",
-          lambda: run_dbt(["build", "--exclude", "staging", *dbt_quiet], warehouse, target=target, quiet=quiet))
+    plan = plan_build(warehouse, loaded["result"], full_build=full_build)
+    result.plan = plan
+    # Until this build succeeds the warehouse is not a base for an incremental build.
+    (warehouse / BUILD_STATE_FILE).unlink(missing_ok=True)
+    if plan.incremental:
+        log(f"== incremental build: {plan.reason} of {', '.join(plan.changed_tables)} "
+            "(downstream models only; `--full-build` rebuilds everything)")
+        stage("dbt build (incremental)",
+              lambda: run_dbt(["build", *plan.dbt_select(), *dbt_quiet], warehouse, target=target, quiet=quiet))
+    else:
+        log(f"== full build: {plan.reason}")
+        stage("dbt seed", lambda: run_dbt(["seed", *dbt_quiet], warehouse, target=target, quiet=quiet))
+        stage("dbt build staging",
+              lambda: run_dbt(["build", "--select", "staging", *dbt_quiet], warehouse, target=target,
+                              quiet=quiet))
+        train_fn = _optional("datashare.linkage.train", "train_linkage")
+        if train and train_fn is not None:
+            stage("train linkage", lambda: train_fn(database, warehouse / "linkage"))
+        stage("dbt build",
+              lambda: run_dbt(["build", "--exclude", "staging", *dbt_quiet], warehouse, target=target,
+                              quiet=quiet))
+    write_build_state(warehouse)
     publish_fn = _optional("datashare.publish", "publish")
     if publish_fn is not None:
         stage("publish", lambda: publish_fn(database, warehouse / PUBLISHED_DIR))
@@ -142,15 +236,22 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accept-good-rows", action="store_true",
                         help="load the good rows of files with rejected rows (rejects kept for review)")
     parser.add_argument("--no-train", action="store_true", help="score with the saved linkage model")
+    parser.add_argument("--full-build", action="store_true",
+                        help="rebuild everything even when the drop is a PED resubmission (see docs/incremental.md)")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         res = run_pipeline(args.drop, warehouse_dir(args.warehouse), accept_good_rows=args.accept_good_rows,
-                           train=not args.no_train)
+                           train=not args.no_train, full_build=args.full_build)
     except PipelineError as exc:
         print(f"pipeline failed: {exc}", file=sys.stderr)
         return 1
     total = sum(s.seconds for s in res.stages)
+    (res.warehouse / LAST_RUN_FILE).write_text(json.dumps({
+        "build": "incremental" if res.plan and res.plan.incremental else "full",
+        "reason": res.plan.reason if res.plan else "",
+        "stages": [{"stage": s.name, "seconds": round(s.seconds, 2)} for s in res.stages],
+    }, indent=2), encoding="utf-8")
     print(f"pipeline finished in {total:.1f}s: " + ", ".join(f"{s.name} {s.seconds:.1f}s" for s in res.stages))
     return 0

@@ -1,5 +1,8 @@
+{{ year_keyed_incremental('school_year', 'ped_assessment') }}
+
 with source as (
     select * from {{ source('ped', 'ped_assessment') }}
+    {{ reloaded_years_filter(source('ped', 'ped_assessment'), 'school_year') }}
 ),
 
 grade_levels as (

@@ -1,5 +1,8 @@
+{{ year_keyed_incremental('school_year', 'ped_attendance') }}
+
 with source as (
     select * from {{ source('ped', 'ped_attendance') }}
+    {{ reloaded_years_filter(source('ped', 'ped_attendance'), 'school_year') }}
 ),
 
 cleaned as (

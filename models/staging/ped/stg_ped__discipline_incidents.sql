@@ -1,5 +1,8 @@
+{{ year_keyed_incremental('school_year', 'ped_discipline') }}
+
 with source as (
     select * from {{ source('ped', 'ped_discipline') }}
+    {{ reloaded_years_filter(source('ped', 'ped_discipline'), 'school_year') }}
 ),
 
 cleaned as (

@@ -1,5 +1,8 @@
+{{ year_keyed_incremental('school_year', 'ped_enrollment') }}
+
 with source as (
     select * from {{ source('ped', 'ped_enrollment') }}
+    {{ reloaded_years_filter(source('ped', 'ped_enrollment'), 'school_year') }}
 ),
 
 cleaned as (

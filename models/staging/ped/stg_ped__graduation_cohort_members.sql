@@ -1,5 +1,8 @@
+{{ year_keyed_incremental('cohort_year', 'ped_graduation_cohort') }}
+
 with source as (
     select * from {{ source('ped', 'ped_graduation_cohort') }}
+    {{ reloaded_years_filter(source('ped', 'ped_graduation_cohort'), 'cohort_year') }}
 ),
 
 cleaned as (

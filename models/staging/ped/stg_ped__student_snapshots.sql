@@ -1,5 +1,8 @@
+{{ year_keyed_incremental('school_year', 'ped_student_snapshot') }}
+
 with source as (
     select * from {{ source('ped', 'ped_student_snapshot') }}
+    {{ reloaded_years_filter(source('ped', 'ped_student_snapshot'), 'school_year') }}
 ),
 
 race_ethnicity_map as (

@@ -54,6 +54,32 @@ def scoring_connection(memory_limit: str = "2GB", threads: int = 2):
     return con
 
 
+SCORING_CODE = ("score.py", "settings.py", "features.py", "train.py")
+
+
+def scoring_fingerprint(identities_digest: str, model_path: Path) -> str:
+    """What the scored pairs are a function of, as one sha256.
+
+    The identities (a digest of their rows), the saved model and priors, and
+    the code that scores (this module, the settings, the features). Scoring
+    again with the same fingerprint gives the same pairs, so a build whose
+    fingerprint equals the stored one keeps the stored pairs (a PED
+    resubmission that changes no identity does not re-link).
+    """
+    from datashare.linkage.train import PRIORS_FILE
+
+    digest = hashlib.sha256(identities_digest.encode())
+    model_path = Path(model_path)
+    for path in (model_path, model_path.parent / PRIORS_FILE):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    here = Path(__file__).parent
+    for name in SCORING_CODE:
+        digest.update(name.encode())
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
 def band_sql(probability: str) -> str:
     return (
         f"case when {probability} >= {S.AUTO_MATCH_PROBABILITY} then 'auto' "
