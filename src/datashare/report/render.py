@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -596,12 +597,38 @@ zero and no number of it appears anywhere in this report. This report has {n_sup
 </section>"""
 
 
+def _measure_sections_job(args: tuple[Index, list[tuple[Measure, Units]]]) -> list[str]:
+    idx, jobs = args
+    return [measure_section(idx, measure, units) for measure, units in jobs]
+
+
+def render_measure_sections(idx: Index, jobs: list[tuple[Measure, Units]]) -> dict[str, str]:
+    """Each measure's section; drawing the charts (most of the report's time) is spread over the CPUs.
+
+    Sections are independent and each chart's SVG depends only on its data (fixed hash salt), so the
+    page is the same however the work is split. Worker processes are spawned (not forked: the caller
+    may hold DuckDB threads).
+    """
+    workers = min(os.cpu_count() or 1, 4, len(jobs))
+    if workers < 2:
+        return {m.name: measure_section(idx, m, u) for m, u in jobs}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [jobs[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_measure_sections_job, [(idx, chunk) for chunk in chunks]))
+    return {m.name: html for chunk, out in zip(chunks, results) for (m, _u), html in zip(chunk, out)}
+
+
 def render_html(pub: Published) -> str:
     idx = Index(pub.cells)
     years = pub.years
     factor = proportion_factor(pub.cells)
     units_of = {name: units_for(m, factor) for name, m in MEASURES.items()}
     toc, sections = [], []
+    rendered = render_measure_sections(
+        idx, [(m, units_of[m.name]) for d in DOMAINS for m in d.measures if m.name in idx.by_measure])
     for domain in DOMAINS:
         present = [m for m in domain.measures if m.name in idx.by_measure]
         missing = [m for m in domain.measures if m.name not in idx.by_measure]
@@ -609,7 +636,7 @@ def render_html(pub: Published) -> str:
         body = [f'<section class="domain" id="d-{e(domain.key)}" data-domain="{e(domain.key)}">',
                 f"<h2>{e(domain.title)}</h2>", domain_summary(idx, domain, units_of)]
         for m in present:
-            body.append(measure_section(idx, m, units_of[m.name]))
+            body.append(rendered[m.name])
         for m in missing:
             body.append(f'<section class="measure" id="m-{e(m.name)}" data-measure="{e(m.name)}">'
                         f'<h3>{e(m.label)} <code>{e(m.name)}</code></h3>'
