@@ -113,8 +113,17 @@ def train_model(con, table: str, log: Callable[[str], None] = print) -> tuple[An
     linker.training.estimate_u_using_random_sampling(max_pairs=S.U_MAX_PAIRS, seed=1)
     log(f"   u estimated by random sampling ({time.perf_counter() - t0:.1f}s)")
     for rule in S.EM_PASSES:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=S.EM_MAX_PAIRS)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=S.EM_MAX_PAIRS)
+        except ValueError as exc:  # Splink refuses an m that underflowed to 0 (a level seen only in non-matches)
+            if "below the minimum allowed" not in str(exc):
+                raise
+            raise RuntimeError(
+                f"linkage training failed in the EM pass blocked on `{rule}`: {exc.args[0].split('. ')[0]}. "
+                "The drop has too few identity pairs to estimate every comparison level (seen below about "
+                "1,500 students a year); train on a larger drop and score this one with that saved model "
+                "(`datashare pipeline DROP --no-train` after copying its linkage/ folder).") from None
         log(f"   EM pass blocked on `{rule.split(') and')[0].strip('(')}` ({time.perf_counter() - t0:.1f}s)")
     model = floor_m_probabilities(linker.misc.save_model_to_json())
     return _linker(con, table, model), model
