@@ -5,12 +5,13 @@
     checked by name (identifier-like names, the pii-tagged columns of the
     sources), by type (no DATE/TIMESTAMP column: events become school years)
     and by value (SSN-shaped or 9-digit strings and integers, full dates,
-    agency ids C########/P########/S######, AOC case numbers, and names that
+    agency ids C########/P########/S######, AOC case numbers, names that
     appear in the raw extracts but are not words of the project's own
-    vocabulary: codes, county names). One row per finding with a count;
+    vocabulary: codes, county names, and, given ids_relation, any agency
+    record id value of the raw extracts). One row per finding with a count;
     values are never echoed, so a failure does not print an identifier.
 -#}
-{% macro identifier_scan(schemas, names_relation) -%}
+{% macro identifier_scan(schemas, names_relation, ids_relation=none) -%}
     {%- set forbidden_name_pattern = '(^|_)(first|middle|last|given|family|sur)_?name|name_suffix|birth|ssn|(^|_)(person|student|party|staff|case|report|placement|referral|supervision|incident|release|system)_(id|key|number)$|_date$|^dob$|address|phone' -%}
     {%- set pii_columns = [] -%}
     {%- set sources = graph.get('sources', {}) if graph is defined else {} -%}
@@ -35,6 +36,13 @@ names as (
     from {{ names_relation }} as names_relation
     where length(trim(names_relation.name_value)) >= 2
 ),
+{%- if ids_relation %}
+
+record_ids as (
+    select distinct trim(ids_relation.id_value) as id_value
+    from {{ ids_relation }} as ids_relation
+),
+{%- endif %}
 
 findings as (
     select 'none' as table_name, 'none' as column_name, 'none' as finding, 0 as offending_rows
@@ -61,6 +69,9 @@ findings as (
                 when regexp_full_match(t.{{ col }}, '[CP][0-9]{8}|S[0-9]{6}') then 'agency id'
                 when regexp_matches(t.{{ col }}, '[A-Z]-[0-9]{3}-[A-Z]{2}-[0-9]{4}-[0-9]+') then 'case number'
                 when upper(trim(t.{{ col }})) in (select names.name_value from names) then 'name from the raw extracts'
+                {%- if ids_relation %}
+                when trim(t.{{ col }}) in (select record_ids.id_value from record_ids) then 'agency record id from the raw extracts'
+                {%- endif %}
             end as finding
         from {{ rel }} as t
         where t.{{ col }} is not null
@@ -78,4 +89,22 @@ findings as (
 )
 
 select * from findings
+{%- endmacro %}
+
+{#- Every value of the raw extracts' agency record id columns (each
+    pii-tagged column named *_id or *_number of every dbt source), as
+    `id_value`: the record ids the identifier scan looks for by value,
+    whatever their format. -#}
+{% macro raw_record_ids() -%}
+    select cast(null as varchar) as id_value
+    where false
+    {%- for src in (graph.get('sources', {}) if graph is defined else {}).values() %}
+    {%- for column in src.columns.values() %}
+    {%- if 'pii' in (column.tags or []) and modules.re.search('_(id|number)$', column.name) %}
+    union
+    select cast({{ adapter.quote(column.name) }} as varchar) as id_value
+    from {{ source(src.source_name, src.name) }}
+    {%- endif %}
+    {%- endfor %}
+    {%- endfor %}
 {%- endmacro %}

@@ -141,7 +141,11 @@ def test_identifier_scan_finds_planted_identifiers(built_warehouse, tmp_path):
     con.execute("update marts.measure_definitions set description = '2011-04-05' where reporting_order = 3")
     con.execute("update deidentified.deid_student_years set race_ethnicity = ? "
                 "where research_id = (select min(research_id) from deidentified.deid_student_years)", [raw_name])
+    # Record ids of any format are found by value: a PS report id and an AOC case number of the drop.
+    report_id = con.execute("select min(report_id) from raw.cyfd_ps_report").fetchone()[0]
+    con.execute("update marts.measure_definitions set unit = ? where reporting_order = 4", [report_id])
     findings = {(r[0].split(".")[-1], r[1], r[2]) for r in con.execute(sql).fetchall()}
+    assert ("measure_definitions", "unit", "agency record id from the raw extracts") in findings
     assert ("measure_definitions", "description", "ssn-shaped or 9-digit id") in findings
     assert ("measure_definitions", "description", "agency id") in findings
     assert ("measure_definitions", "description", "full date") in findings

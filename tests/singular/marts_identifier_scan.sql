@@ -2,7 +2,8 @@
     direct identifier, by column name, type or value (macro
     identifier_scan). The names scanned for are every first, middle and last
     name of the raw extracts, less the words of the project's own
-    vocabulary (contract codes, county names, harmonized codes). -#}
+    vocabulary (contract codes, county names, harmonized codes); the record
+    ids scanned for are every agency id value of the raw extracts. -#}
 {{ config(tags=['privacy']) }}
 
 -- depends_on: {{ ref('deid_student_years') }}
@@ -64,8 +65,33 @@ scanned_names as (
     where upper(trim(raw_names.name_value)) not in (select vocabulary.word from vocabulary)
 ),
 
+-- Every agency record id of the raw extracts (each pii-tagged text column
+-- named *_id or *_number of every source: report, placement, referral,
+-- supervision and release ids, case numbers, person, student, party and
+-- staff ids), whatever its format, less the project's vocabulary and the
+-- county codes.
+raw_record_ids as (
+    {{ raw_record_ids() }}
+),
+
+county_codes as (
+    select cast(nm_counties.county_fips as varchar) as county_fips
+    from {{ ref('nm_counties') }} as nm_counties
+),
+
+scanned_ids as (
+    select raw_record_ids.id_value
+    from raw_record_ids
+    where
+        raw_record_ids.id_value is not null
+        and upper(trim(raw_record_ids.id_value)) not in (select vocabulary.word from vocabulary)
+        and raw_record_ids.id_value not in (select county_codes.county_fips from county_codes)
+),
+
 scan as (
-    {{ identifier_scan([ref('deid_student_years').schema, ref('published_outcomes').schema], 'scanned_names') }}
+    {{ identifier_scan(
+        [ref('deid_student_years').schema, ref('published_outcomes').schema], 'scanned_names', 'scanned_ids'
+    ) }}
 )
 
 select * from scan
