@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -170,6 +171,113 @@ def number_tokens(text: str) -> list[float]:
     return [float(t.replace(",", "")) for t in re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?", text)]
 
 
+# Reading what a chart drew back out of its SVG ------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def svg_elements(text: str) -> dict[str, ET.Element]:
+    """Every inline chart SVG of the page, parsed, by chart id."""
+    out = {}
+    for m in re.finditer(r'<svg role="img" aria-labelledby="(?P<id>\S+)-title [^"]*".*?</svg>', text, flags=re.S):
+        out[m.group("id")] = ET.fromstring(m.group(0))
+    return out
+
+
+def _groups(svg: ET.Element, pattern: str) -> dict[str, ET.Element]:
+    return {m.group(1): g for g in svg.iter(f"{SVG_NS}g")
+            if (m := re.fullmatch(pattern, g.get("id", "")))}
+
+
+def _axis_map(svg: ET.Element, chart_id: str, axis: str):
+    """pixel -> data value along one axis, from its labelled ticks (tick mark position and label text)."""
+    ticks = []
+    for g in _groups(svg, rf"{re.escape(chart_id)}-{axis}tick_(\d+)").values():
+        label = "".join(t.text or "" for t in g.iter(f"{SVG_NS}text")).strip()
+        mark = next(g.iter(f"{SVG_NS}use"), None)
+        if label and mark is not None:
+            ticks.append((float(mark.get("x" if axis == "x" else "y")),
+                          float(label.replace("\u2212", "-").rstrip("%"))))
+    assert len(ticks) >= 2, f"chart {chart_id}: fewer than two labelled {axis} ticks"
+    (p0, v0), (p1, v1) = min(ticks), max(ticks)
+    slope = (v1 - v0) / (p1 - p0)
+    for p, v in ticks:  # every tick on the same line: a linear axis
+        assert math.isclose(v0 + slope * (p - p0), v, abs_tol=1e-6 * max(abs(v1 - v0), 1)), (chart_id, ticks)
+    return (lambda pixel: v0 + slope * (pixel - p0)), abs(v1 - v0)
+
+
+def drawn_trend(svg: ET.Element, chart_id: str) -> tuple[dict, dict, set, float]:
+    """(values on the lines, banded bounds, suppressed marks, axis span), keyed (group, year)."""
+    x_of, _ = _axis_map(svg, chart_id, "x")
+    y_of, span = _axis_map(svg, chart_id, "y")
+    pid = re.escape(chart_id)
+    lines = {}
+    for group, g in _groups(svg, rf"{pid}-series-(\w+)").items():
+        for use in g.iter(f"{SVG_NS}use"):
+            lines[(group, round(x_of(float(use.get("x")))))] = y_of(float(use.get("y")))
+    banded = {}
+    for gy, g in _groups(svg, rf"{pid}-banded-(\w+-\d+)").items():
+        group, year = gy.rsplit("-", 1)
+        banded[(group, int(year))] = y_of(float(next(g.iter(f"{SVG_NS}use")).get("y")))
+    suppressed = {(gy.rsplit("-", 1)[0], int(gy.rsplit("-", 1)[1]))
+                  for gy in _groups(svg, rf"{pid}-suppressed-(\w+-\d+)")}
+    return lines, banded, suppressed, span
+
+
+def drawn_bars(svg: ET.Element, chart_id: str) -> tuple[dict, float]:
+    """The value each horizontal bar reaches, by group, and the axis span."""
+    x_of, span = _axis_map(svg, chart_id, "x")
+    out = {}
+    for group, g in _groups(svg, rf"{re.escape(chart_id)}-bar-(\w+)").items():
+        path = next(g.iter(f"{SVG_NS}path"))
+        xs = [x_of(float(x)) for x in re.findall(r"[ML] ([-\d.]+) [-\d.]+", path.get("d"))]
+        out[group] = max(xs, key=abs)  # a bar runs from 0 to its value
+    return out, span
+
+
+def band_bound(row: dict) -> float:
+    return float(re.match(r"^\s*[<>]=?\s*([\d.]+)", row["display_value"]).group(1))
+
+
+def check_drawn(text: str, blocks: list[dict], mart: list[dict]) -> int:
+    """Every trend and gap chart drew exactly its published rows' values; returns the values checked."""
+    svgs = svg_elements(text)
+    proportions = [r["rate"] for r in mart if r["rate"] is not None and MEASURES[r["measure"]].kind == "proportion"]
+    factor = 100.0 if not proportions or max(proportions) <= 1.0 else 1.0
+    checked = 0
+    for b in blocks:
+        svg = svgs[b["chart_id"]]
+        if b["chart"] == "trend":
+            lines, banded, suppressed, span = drawn_trend(svg, b["chart_id"])
+            tol = 2e-3 * span
+            want_lines, want_banded, want_suppressed = {}, {}, set()
+            for r in b["rows"]:
+                k = (r["comparison_group"], r["school_year"])
+                if is_suppressed(r):
+                    want_suppressed.add(k)
+                elif is_banded(r):
+                    want_banded[k] = band_bound(r)
+                else:
+                    f = factor if MEASURES[r["measure"]].kind == "proportion" else 1.0
+                    want_lines[k] = r["rate"] * f
+            assert set(lines) == set(want_lines), f"chart {b['chart_id']}: draws {sorted(lines)}, rows {sorted(want_lines)}"
+            assert set(banded) == set(want_banded) and suppressed == want_suppressed, b["chart_id"]
+            for k, v in {**want_lines, **want_banded}.items():
+                got = lines.get(k, banded.get(k))
+                assert abs(got - v) <= tol, f"chart {b['chart_id']} draws {k} at {got:.3f}, published {v:.3f}"
+                checked += 1
+        elif b["chart"] == "gap":
+            bars, span = drawn_bars(svg, b["chart_id"])
+            want = {r["comparison_group"]: r["gap_pp_vs_not_involved"] for r in b["rows"]
+                    if r["comparison_group"] != "NOT_INVOLVED" and not is_suppressed(r)
+                    and r["gap_pp_vs_not_involved"] is not None}
+            assert set(bars) == set(want), f"chart {b['chart_id']}: bars {sorted(bars)}, gaps {sorted(want)}"
+            for g, v in want.items():
+                assert abs(bars[g] - v) <= 2e-3 * span, f"chart {b['chart_id']} bar {g} at {bars[g]:.3f}, gap {v:.3f}"
+                checked += 1
+    return checked
+
+
 # Checks shared by both kinds of test ----------------------------------------------------
 
 
@@ -206,9 +314,14 @@ def check_report(report: Path, mart: list[dict], *, expect_all_design_measures: 
     # Every chart's data equals the corresponding rows of the published mart.
     for b in blocks:
         f = b["filter"]
-        rows = [r for r in mart if all(r[c] == v for c, v in f.items())]
+        # A filter value that is a list selects any of its values (the panels a small-multiples chart draws).
+        rows = [r for r in mart if all((r[c] in v) if isinstance(v, list) else r[c] == v for c, v in f.items())]
         assert rows, f"chart {b['chart_id']}: filter {f} selects no mart rows"
         assert_rows_equal(b["rows"], rows, f"chart {b['chart_id']}")
+
+    # What the trend and gap charts drew (marker positions and bar ends read back through the axis ticks)
+    # is exactly the published values: a drawing bug cannot hide behind correct embedded data.
+    assert check_drawn(text, blocks, mart) > 0
 
     # Suppressed cells: null numbers in the data, 'suppressed' wherever the report writes them.
     shown_suppressed = 0

@@ -126,7 +126,8 @@ def trend_chart(chart_id: str, title: str, desc: str, unit_label: str, years: li
                     if p is not None:
                         any_suppressed = True
                         strip.plot([x], [0.5], linestyle="none", marker=style["marker"], markersize=6,
-                                   markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.3)
+                                   markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.3,
+                                   gid=f"suppressed-{group}-{year}")
                     continue
                 xs.append(x)
                 if p.banded:
@@ -134,15 +135,18 @@ def trend_chart(chart_id: str, title: str, desc: str, unit_label: str, years: li
                     ys.append(float("nan"))
                     any_banded = True
                     ax.plot([x], [p.value], linestyle="none", marker=style["marker"], markersize=7,
-                            markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.3)
+                            markerfacecolor="white", markeredgecolor=style["color"], markeredgewidth=1.3,
+                            gid=f"banded-{group}-{year}")
                     continue
                 ys.append(p.value)
                 if p.low is not None and p.high is not None:
                     ax.plot([x, x], [p.low, p.high], color=style["color"], linewidth=1.0)
                     ax.plot([x, x], [p.low, p.high], color=style["color"], linestyle="none", marker="_",
                             markersize=5)
+            # gid: the SVG group of this line holds one marker per drawn value (the report test reads
+            # the drawn values back from the marker positions and the axis ticks).
             ax.plot(xs, ys, color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
-                    label=GROUP_LABELS.get(group, group))
+                    label=GROUP_LABELS.get(group, group), gid=f"series-{group}")
         ax.set_ylabel(unit_label)
         ax.set_title(title, loc="left")
         # The value axis starts at 0 (a hair below, so markers at 0 are not cut); a suppressed cell is
@@ -201,8 +205,9 @@ def gap_chart(chart_id: str, title: str, desc: str, unit_label: str,
                 ax.text(0, y, f"  {p.text or SUPPRESSED_TEXT}", va="center", ha="left", fontsize=8, style="italic",
                         color=SUPPRESSED_COLOR)
                 continue
-            ax.barh([y], [p.value], height=0.6, color=style["color"], edgecolor="#222222", linewidth=0.6,
-                    hatch=style["hatch"], alpha=0.85)
+            bars = ax.barh([y], [p.value], height=0.6, color=style["color"], edgecolor="#222222", linewidth=0.6,
+                           hatch=style["hatch"], alpha=0.85)
+            bars.patches[0].set_gid(f"bar-{group}")
             ax.text(p.value + (0.02 * span if p.value >= 0 else -0.02 * span), y, p.text, va="center",
                     ha="left" if p.value >= 0 else "right", fontsize=8)
         ax.axvline(0, color="#222222", linewidth=0.8)

@@ -461,18 +461,22 @@ def measure_section(idx: Index, measure: Measure, units: Units) -> str:
             values = sorted(keep, key=value_order)
         panels = {v: {c.comparison_group: point(c, units) for c in b_cells if c.breakdown_value == v}
                   for v in values}
+        drawn = [c for c in b_cells if c.breakdown_value in panels]  # the chart's data: the panels it draws
+        b_filter: dict[str, Any] = {"measure": m, "breakdown": breakdown, "school_year": b_year}
+        if note:
+            b_filter["breakdown_value"] = list(values)
         chart_id = f"c-{m}-{breakdown}"
         blabel = BREAKDOWN_LABELS.get(breakdown, breakdown)
         title = f"{measure.label[0].upper() + measure.label[1:]} by {blabel}, {b_year}"
         desc = (f"Small multiples, one panel per {blabel} value, of {measure.label}, in {units.axis.lower()}, for each group "
                 f"in {b_year}, with 95% intervals.{note} "
-                + describe_cells(sorted(b_cells, key=lambda c: (c.breakdown_value,
+                + describe_cells(sorted(drawn, key=lambda c: (c.breakdown_value,
                                                                  group_order(groups + [c.comparison_group]).index(
                                                                      c.comparison_group))),
                                  units, lambda c: f"{c.breakdown_value}, {c.comparison_group}"))
         svg = charts.multiples_chart(chart_id, title, desc, units.axis, panels, percent=units.suffix == "%")
         out.append(f'<figure class="chart multiples">{svg}'
-                   f'{data_block(chart_id, m, "breakdown", {"measure": m, "breakdown": breakdown, "school_year": b_year}, b_cells)}'
+                   f'{data_block(chart_id, m, "breakdown", b_filter, drawn)}'
                    f'<figcaption>{e(caption(desc))}</figcaption></figure>')
         out.append(breakdown_table(b_cells, measure, units, breakdown, b_year))
     out.append("</section>")
