@@ -21,7 +21,7 @@ import pytest
 
 from datashare.access import audit
 from datashare.access.audit import AUDIT_TABLE, verify_chain
-from datashare.access.lookup import format_text, lookup
+from datashare.access.lookup import dumps, format_text, lookup
 from datashare.access.policy import (
     PURPOSE_MAX_CHARS,
     Assignment,
@@ -454,6 +454,17 @@ def test_lookup_on_built_warehouse(built_warehouse, tmp_path):
     text = format_text(result)
     assert text.startswith("ALLOW  rule: allow_ps_custody") and f"current_school_code: {latest[0]}" in text
     assert verify_chain(database).ok and _audit_rows(database) == before + 1
+    # A record resting on a review-band link is shown, flagged and warned about, not hidden.
+    with duckdb.connect(str(database)) as con:
+        con.execute("update access.access_school_records set link_band = 'review', is_low_confidence_link = true, "
+                    "link_probability = 0.6 where person_id = ?", [child])
+    flagged = lookup(database, staff_id, child, "court report", as_of=day)
+    assert flagged.decision.allowed and flagged.record is not None
+    assert flagged.record["link"]["is_low_confidence_link"] is True
+    assert json.loads(dumps(flagged))["record"]["link"]["link_band"] == "review"
+    assert "WARNING: low-confidence link (band review" in format_text(flagged)
+    assert flagged.record["enrollment"]["current_school_code"] == latest[0]
+    assert verify_chain(database).ok and _audit_rows(database) == before + 2
 
 
 def test_access_models_feed_nothing_in_research(built_warehouse):

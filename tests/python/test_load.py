@@ -221,6 +221,32 @@ def test_resubmitting_one_school_year_replaces_only_that_year(loaded, tmp_path):
     assert strip(restored["ped_enrollment"]) == strip(state["ped_enrollment"])
 
 
+def test_resubmitting_one_cohort_year_replaces_only_that_cohort(loaded, tmp_path):
+    """ped_graduation_cohort is keyed by cohort_year the same way (spec): other cohorts stay as they were."""
+    drop, database, state = loaded
+    cohort = CONTRACT.table("ped_graduation_cohort")
+    assert cohort.replace_key == "cohort_year"
+    key = cohort.column_names.index("cohort_year")
+    sid = cohort.column_names.index("student_id")
+    years = sorted({r[key] for r in state["ped_graduation_cohort"]})
+    assert len(years) >= 2, "the fixture drop needs two cohort years"
+    resub = tmp_path / "resub"
+    resub.mkdir()
+    new_rows = table_rows(cohort, years=(years[-1],), rows=3, offset=900)
+    write_csv(resub / cohort.file, cohort.column_names, new_rows)
+    result = quiet_load(resub, database)
+    assert result.ok and result.outcome(cohort.file) == "loaded"
+    after = data_tables(database)
+    for year in years[:-1]:
+        assert [r for r in after["ped_graduation_cohort"] if r[key] == year] == \
+            [r for r in state["ped_graduation_cohort"] if r[key] == year]
+    assert sorted(r[sid] for r in after["ped_graduation_cohort"] if r[key] == years[-1]) == \
+        sorted(r[sid] for r in new_rows)
+    for name in CONTRACT.tables:
+        if name != "ped_graduation_cohort":
+            assert after[name] == state[name], name
+
+
 def test_bom_crlf_and_shuffled_mixed_case_headers_are_accepted(loaded, tmp_path):
     drop, database, state = loaded
     odd = tmp_path / "odd"
