@@ -38,11 +38,12 @@ endif
 DBT := $(BIN)/dbt
 DATASHARE := $(BIN)/datashare
 
-.PHONY: help install run pipeline generate load build test pytest dbt-ci lint sources bench clean
+.PHONY: help install run pipeline generate load build test pytest dbt-ci docs lint sources bench clean
 
 help:
 	@echo "make run   [DROP=DIR] [WAREHOUSE=DIR]  install, (generate,) load, build, test, publish, summarize"
 	@echo "make test                             every check: pytest, dbt build on a small drop, sqlfluff"
+	@echo "make docs  [WAREHOUSE=DIR]            dbt docs site (lineage) of the built warehouse"
 	@echo "make bench                            statewide-scale benchmarks (prints figures)"
 
 install: $(VENV)/.installed
@@ -65,6 +66,8 @@ run: install
 # load -> stage -> link -> build and test -> publish -> report (DROP_DIR given).
 pipeline:
 	$(DATASHARE) pipeline $(DROP_DIR) --warehouse $(WAREHOUSE_ABS)
+	@echo "== source freshness (load time of each raw table; warn after $$(grep -o 'freshness_warn_days: [0-9]*' dbt_project.yml | cut -d' ' -f2) days)"
+	$(DBT) source freshness --project-dir $(CURDIR)
 	@echo "== what the marts say (latest school year; from the published mart only)"
 	$(DATASHARE) summary --warehouse $(WAREHOUSE_ABS)
 
@@ -85,6 +88,12 @@ dbt-ci:
 	rm -rf $(CI_WAREHOUSE)
 	$(MAKE) --no-print-directory run WAREHOUSE=$(CI_WAREHOUSE) STUDENTS=3000 YEARS=2022-2024 \
 		DATASHARE_RESEARCH_KEY=demo-key-not-for-real-data
+	$(MAKE) --no-print-directory docs WAREHOUSE=$(CI_WAREHOUSE)
+
+# The dbt docs site (lineage, the conventions front page) of the built warehouse: $(WAREHOUSE)/dbt/target/index.html.
+docs: install
+	$(DBT) docs generate --project-dir $(CURDIR) --quiet
+	@echo "docs site: $(DBT_TARGET_PATH)/index.html (serve: $(DBT) docs serve --project-dir $(CURDIR))"
 
 lint:
 	$(DATASHARE) contract check

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from datashare.contract import load_contract
 from datashare.paths import PROJECT_DIR, PUBLISHED_DIR
-from datashare.pipeline import LAST_RUN_FILE, dbt_env, write_build_state
+from datashare.pipeline import FIRST_BUILD, LAST_RUN_FILE, SECOND_BUILD, dbt_env, write_build_state
 from datashare.research_key import DEMO_RESEARCH_KEY, KEY_ENV
 
 BIN_DIR = Path(sys.executable).parent
@@ -77,10 +77,9 @@ def pipeline_stages(drop: Path, warehouse: Path) -> list[tuple[str, list[str]]]:
     proj = ["--project-dir", str(PROJECT_DIR)]
     return [
         ("load", [ds, "load", str(drop), "--warehouse", str(warehouse)]),
-        ("dbt seed", [dbt, "seed", "--quiet", *proj]),
-        ("dbt build staging", [dbt, "build", "--select", "staging", "--quiet", *proj]),
+        ("dbt build seeds + staging", [dbt, "build", *FIRST_BUILD, "--quiet", *proj]),
         ("train linkage", [ds, "train-linkage", "--warehouse", str(warehouse)]),
-        ("dbt build (link, de-identify, marts, tests)", [dbt, "build", "--exclude", "staging", "--quiet", *proj]),
+        ("dbt build (link, de-identify, marts, tests)", [dbt, "build", *SECOND_BUILD, "--quiet", *proj]),
         ("publish", [ds, "publish", "--warehouse", str(warehouse)]),
         ("report", [ds, "report", "--published", str(warehouse / PUBLISHED_DIR),
                     "--out", str(warehouse / "report")]),

@@ -93,6 +93,14 @@ def _peak_rss_mib() -> float:
 # What a build depends on besides the data: a change here needs a full build.
 BUILD_CODE = ("dbt_project.yml", "models", "macros", "seeds", "tests", "src/datashare/linkage",
               "src/datashare/dbt_plugin.py", "src/datashare/research_key.py")
+# A full build: the seeds and staging (what training reads), then the rest (linkage scoring, the matched,
+# access, de-identified and mart layers, and every test).
+# Cautious indirect selection: a test runs in the build that holds all of its parents, so a test reading
+# both a seed and a mart (a privacy test) runs in the second build. (Eager selection would drop it from
+# both: from the first because the mart is not built yet, from the second because a parent, the seed, is
+# excluded.) Together the two builds run every node of a plain `dbt build` once.
+FIRST_BUILD = ("--select", "resource_type:seed", "staging", "--indirect-selection", "cautious")
+SECOND_BUILD = ("--exclude", "resource_type:seed", "staging", "--indirect-selection", "cautious")
 BUILD_STATE_FILE = "build_state.json"  # in the warehouse folder, written after a successful build
 LAST_RUN_FILE = "last_pipeline_run.json"  # stage timings of the last `datashare pipeline` (the benchmark reads it)
 
@@ -111,17 +119,72 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+# The person index and what only it and the identities feed. Rebuilding them gives the same tables when
+# nothing they read changed (linkage_inputs_digest); an incremental build then leaves them as they are.
+# linkage_quality is not here: it also reads enrollments (county) and the CYFD and AOC activity tables.
+LINKAGE_CHAIN = ("stg_ped__student_identities", "int_linkage__system_ids", "int_linkage__identities",
+                 "int_linkage__scored_pairs", "int_linkage__deterministic_pairs", "int_linkage__review_decisions",
+                 "int_linkage__pairs", "int_linkage__person_clusters", "person_xref", "linkage_review_queue")
+# What of the PED raw tables the chain reads: the identity items and reporting periods of the snapshots
+# (stg_ped__student_identities; concurrent ids in int_linkage__pairs) and the ids of every PED table
+# (int_linkage__system_ids). A change to the chain's models changes code_fingerprint, so a build that
+# reads more is a full build until this list says so.
+SNAPSHOT_IDENTITY_COLUMNS = ("school_year", "snapshot", "student_id", "first_name", "middle_name", "last_name",
+                             "name_suffix", "birth_date", "gender", "ssn")
+
+
+def linkage_inputs_digest(database: Path, warehouse: Path) -> str | None:
+    """sha256 of everything the person index is built from that a PED resubmission can change.
+
+    The snapshot identity items, the ids of every PED table, the saved linkage model and priors and the
+    recorded review decisions. CYFD and AOC tables are not included: loading one of them makes the build
+    full (plan_build).
+    """
+    import duckdb
+
+    from datashare.contract import load_contract
+    from datashare.linkage.review import DECISIONS_ENV
+    from datashare.linkage.train import MODEL_FILE, PRIORS_FILE
+
+    if not Path(database).exists():
+        return None
+    digest = hashlib.sha256()
+    tables = [t for t in load_contract().tables.values() if t.agency == "ped"]
+    with duckdb.connect(str(database), read_only=True) as con:
+        present = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
+        for table in tables:
+            if table.name not in present:
+                digest.update(f"{table.name}:absent".encode())
+                continue
+            if table.name == "ped_student_snapshot":
+                cols = ", ".join(SNAPSHOT_IDENTITY_COLUMNS)
+                sql = f"select count(*), cast(sum(cast(hash({cols}) as hugeint)) as varchar) from raw.{table.name}"
+            else:
+                sql = (f"select count(*), cast(sum(cast(hash(student_id) as hugeint)) as varchar) "
+                       f"from (select distinct student_id from raw.{table.name})")
+            digest.update(f"{table.name}:{con.execute(sql).fetchone()}".encode())
+    model = Path(os.environ.get("DATASHARE_LINKAGE_MODEL") or warehouse / "linkage" / MODEL_FILE)
+    decisions = Path(os.environ.get(DECISIONS_ENV) or warehouse / "linkage" / "review_decisions.csv")
+    for path in (model, model.parent / PRIORS_FILE, decisions):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    return digest.hexdigest()
+
+
 @dataclass
 class BuildPlan:
     """Full build, or an incremental build of what depends on the PED tables a resubmission changed."""
     incremental: bool
     reason: str
     changed_tables: list[str] = field(default_factory=list)
+    linkage_unchanged: bool = False  # the person index's inputs are as at the last build: it is kept
 
     def dbt_select(self) -> list[str]:
         # Everything downstream of the changed sources; unit tests check code, not data, and the code is
         # unchanged since the last full build, so they are left out.
-        return ["--select", *[f"source:ped.{t}+" for t in self.changed_tables], "--exclude", "test_type:unit"]
+        exclude = ["test_type:unit", *(LINKAGE_CHAIN if self.linkage_unchanged else ())]
+        return ["--select", *[f"source:ped.{t}+" for t in self.changed_tables], "--exclude", *exclude]
 
 
 def plan_build(warehouse: Path, load_result, *, full_build: bool = False) -> BuildPlan:
@@ -150,12 +213,17 @@ def plan_build(warehouse: Path, load_result, *, full_build: bool = False) -> Bui
     not_year_keyed = [t for t in changed if tables[t].agency != "ped" or tables[t].replace_key is None]
     if not_year_keyed:
         return BuildPlan(False, f"the drop changes {', '.join(not_year_keyed)} (not a PED year resubmission)")
-    return BuildPlan(True, "PED resubmission", changed)
+    unchanged = (state.get("linkage_inputs") is not None
+                 and state["linkage_inputs"] == linkage_inputs_digest(warehouse / DATABASE_FILE, warehouse))
+    return BuildPlan(True, "PED resubmission" + (", identities unchanged" if unchanged else ""), changed,
+                     linkage_unchanged=unchanged)
 
 
 def write_build_state(warehouse: Path) -> None:
+    """Record a successful build: the code it was built with and the inputs of its person index."""
     (warehouse / BUILD_STATE_FILE).write_text(json.dumps({
         "code": code_fingerprint(),
+        "linkage_inputs": linkage_inputs_digest(warehouse / DATABASE_FILE, warehouse),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }, indent=2), encoding="utf-8")
 
@@ -203,22 +271,22 @@ def run_pipeline(drop: Path, warehouse: Path, *, target: str = "dev", quiet: boo
     # Until this build succeeds the warehouse is not a base for an incremental build.
     (warehouse / BUILD_STATE_FILE).unlink(missing_ok=True)
     if plan.incremental:
-        log(f"== incremental build: {plan.reason} of {', '.join(plan.changed_tables)} "
-            "(downstream models only; `--full-build` rebuilds everything)")
+        log(f"== incremental build: {plan.reason} ({', '.join(plan.changed_tables)}): downstream models only"
+            + ("; the person index is kept" if plan.linkage_unchanged else "")
+            + " (`--full-build` rebuilds everything)")
         stage("dbt build (incremental)",
               lambda: run_dbt(["build", *plan.dbt_select(), *dbt_quiet], warehouse, target=target, quiet=quiet))
     else:
         log(f"== full build: {plan.reason}")
-        stage("dbt seed", lambda: run_dbt(["seed", *dbt_quiet], warehouse, target=target, quiet=quiet))
-        stage("dbt build staging",
-              lambda: run_dbt(["build", "--select", "staging", *dbt_quiet], warehouse, target=target,
-                              quiet=quiet))
+        # Two dbt invocations around training (each costs a process start and a parse): the seeds and
+        # staging, which training reads; then everything else.
+        stage("dbt build seeds + staging",
+              lambda: run_dbt(["build", *FIRST_BUILD, *dbt_quiet], warehouse, target=target, quiet=quiet))
         train_fn = _optional("datashare.linkage.train", "train_linkage")
         if train and train_fn is not None:
             stage("train linkage", lambda: train_fn(database, warehouse / "linkage"))
         stage("dbt build",
-              lambda: run_dbt(["build", "--exclude", "staging", *dbt_quiet], warehouse, target=target,
-                              quiet=quiet))
+              lambda: run_dbt(["build", *SECOND_BUILD, *dbt_quiet], warehouse, target=target, quiet=quiet))
     write_build_state(warehouse)
     publish_fn = _optional("datashare.publish", "publish")
     if publish_fn is not None:

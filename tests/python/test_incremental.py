@@ -17,7 +17,8 @@ import pytest
 
 from datashare.benchmark import make_resubmission
 from datashare.load import load_drop
-from datashare.pipeline import BUILD_STATE_FILE, plan_build, run_dbt, run_pipeline, write_build_state
+from datashare.pipeline import (BUILD_STATE_FILE, LINKAGE_CHAIN, linkage_inputs_digest, plan_build, run_dbt,
+                                run_pipeline, write_build_state)
 
 RESUBMITTED_YEAR = 2024
 UNTOUCHED_YEAR = 2022
@@ -65,6 +66,35 @@ def test_resubmission_is_built_incrementally(built):
     assert built.plan.incremental, built.plan.reason
     assert "ped_attendance" in built.plan.changed_tables
     assert not any(t.startswith(("cyfd_", "aoc_")) for t in built.plan.changed_tables)
+    # The resubmission corrects attendance only: the person index is kept (and the equality test below
+    # shows that keeping it gives what a full rebuild gives).
+    assert built.plan.linkage_unchanged
+    assert all(m in built.plan.dbt_select() for m in LINKAGE_CHAIN)
+
+
+def test_linkage_inputs_digest_follows_what_the_person_index_reads(built_warehouse, tmp_path):
+    warehouse = tmp_path / "wh"
+    shutil.copytree(built_warehouse, warehouse)
+    database = warehouse / "datashare.duckdb"
+    digest = linkage_inputs_digest(database, warehouse)
+    assert digest == linkage_inputs_digest(database, warehouse)
+    with duckdb.connect(str(database)) as con:  # attendance corrections: not an input of the index
+        con.execute("update raw.ped_attendance set days_present = days_present - 1 where days_present > 1")
+    assert linkage_inputs_digest(database, warehouse) == digest
+    with duckdb.connect(str(database)) as con:  # a corrected first name is
+        con.execute("update raw.ped_student_snapshot set first_name = 'ZEBEDIAH' "
+                    "where rowid = (select min(rowid) from raw.ped_student_snapshot)")
+    renamed = linkage_inputs_digest(database, warehouse)
+    assert renamed != digest
+    with duckdb.connect(str(database)) as con:  # so is a student id seen only in one activity table
+        con.execute("update raw.ped_discipline set student_id = '999999999' "
+                    "where rowid = (select min(rowid) from raw.ped_discipline)")
+    new_id = linkage_inputs_digest(database, warehouse)
+    assert new_id != renamed
+    decisions = warehouse / "linkage" / "review_decisions.csv"  # and a recorded clerical decision
+    decisions.write_text("system_id_key_l,system_id_key_r,decision,decided_by,decided_at,note\n"
+                         "CYFD:C00000001,PED:100000001,no_match,tester,2026-12-01T00:00:00Z,\n", encoding="utf-8")
+    assert linkage_inputs_digest(database, warehouse) != new_id
 
 
 def test_incremental_build_equals_a_full_rebuild(built):
