@@ -11,7 +11,21 @@
     record id value of the raw extracts). One row per finding with a count;
     values are never echoed, so a failure does not print an identifier.
 -#}
+{#- The identifier shapes the scan looks for by pattern (one place for the
+    scan and for raw_record_ids, which leaves out what they already find). -#}
+{% macro identifier_patterns() -%}
+    {{ return({
+        'ssn': '[0-9]{3}-?[0-9]{2}-?[0-9]{4}',
+        'agency_id': '[CP][0-9]{8}|S[0-9]{6}',
+        'case_number': '[A-Z]-[0-9]{3}-[A-Z]{2}-[0-9]{4}-[0-9]+',
+    }) }}
+{%- endmacro %}
+
 {% macro identifier_scan(schemas, names_relation, ids_relation=none) -%}
+    {%- set patterns = identifier_patterns() -%}
+    {%- set ssn_pattern = patterns['ssn'] -%}
+    {%- set agency_id_pattern = patterns['agency_id'] -%}
+    {%- set case_number_pattern = patterns['case_number'] -%}
     {%- set forbidden_name_pattern = '(^|_)(first|middle|last|given|family|sur)_?name|name_suffix|birth|ssn|(^|_)(person|student|party|staff|case|report|placement|referral|supervision|incident|release|system)_(id|key|number)$|_date$|^dob$|address|phone' -%}
     {%- set pii_columns = [] -%}
     {%- set sources = graph.get('sources', {}) if graph is defined else {} -%}
@@ -31,22 +45,49 @@
     {%- endset -%}
     {%- set columns = run_query(columns_query).rows if execute else [] -%}
 with
-names as (
-    select distinct upper(trim(names_relation.name_value)) as name_value
+-- Values looked up by equality (names of the raw extracts, their record ids)
+-- in one hash join over every text value of the scanned tables, so the
+-- lookup set is built once, not once per column.
+lookup_values as (
+    select distinct
+        upper(trim(names_relation.name_value)) as lookup_value,
+        'name from the raw extracts' as finding
     from {{ names_relation }} as names_relation
     where length(trim(names_relation.name_value)) >= 2
-),
-{%- if ids_relation %}
-
-record_ids as (
-    select distinct trim(ids_relation.id_value) as id_value
+    {%- if ids_relation %}
+    union
+    select distinct
+        upper(trim(ids_relation.id_value)) as lookup_value,
+        'agency record id from the raw extracts' as finding
     from {{ ids_relation }} as ids_relation
+    {%- endif %}
 ),
-{%- endif %}
+
+text_values as (
+    select 'none' as table_name, 'none' as column_name, 'none' as text_value
+    where false
+    {%- for row in columns if row[3] in ('VARCHAR', 'TEXT', 'STRING') %}
+    union all
+    select '{{ row[0] ~ '.' ~ row[1] }}', '{{ row[2] }}', upper(trim(t.{{ adapter.quote(row[2]) }}))
+    from {{ row[0] ~ '.' ~ row[1] }} as t
+    where t.{{ adapter.quote(row[2]) }} is not null
+    {%- endfor %}
+),
+
+value_findings as (
+    select
+        text_values.table_name,
+        text_values.column_name,
+        lookup_values.finding,
+        count(*) as offending_rows
+    from text_values
+    inner join lookup_values on text_values.text_value = lookup_values.lookup_value
+    group by text_values.table_name, text_values.column_name, lookup_values.finding
+),
 
 findings as (
-    select 'none' as table_name, 'none' as column_name, 'none' as finding, 0 as offending_rows
-    where false
+    select value_findings.table_name, value_findings.column_name, value_findings.finding, value_findings.offending_rows
+    from value_findings
     {%- for row in columns %}
     {%- set rel = row[0] ~ '.' ~ row[1] %}
     {%- set col = adapter.quote(row[2]) %}
@@ -63,15 +104,11 @@ findings as (
     from (
         select
             case
-                when regexp_full_match(t.{{ col }}, '[0-9]{3}-?[0-9]{2}-?[0-9]{4}') then 'ssn-shaped or 9-digit id'
+                when regexp_full_match(t.{{ col }}, '{{ ssn_pattern }}') then 'ssn-shaped or 9-digit id'
                 when regexp_matches(t.{{ col }}, '(^|[^0-9])(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]') then 'full date'
                 when regexp_matches(t.{{ col }}, '[0-9]{1,2}/[0-9]{1,2}/(19|20)[0-9]{2}') then 'full date'
-                when regexp_full_match(t.{{ col }}, '[CP][0-9]{8}|S[0-9]{6}') then 'agency id'
-                when regexp_matches(t.{{ col }}, '[A-Z]-[0-9]{3}-[A-Z]{2}-[0-9]{4}-[0-9]+') then 'case number'
-                when upper(trim(t.{{ col }})) in (select names.name_value from names) then 'name from the raw extracts'
-                {%- if ids_relation %}
-                when trim(t.{{ col }}) in (select record_ids.id_value from record_ids) then 'agency record id from the raw extracts'
-                {%- endif %}
+                when regexp_full_match(t.{{ col }}, '{{ agency_id_pattern }}') then 'agency id'
+                when regexp_matches(t.{{ col }}, '{{ case_number_pattern }}') then 'case number'
             end as finding
         from {{ rel }} as t
         where t.{{ col }} is not null
@@ -92,18 +129,27 @@ select * from findings
 {%- endmacro %}
 
 {#- Every value of the raw extracts' agency record id columns (each
-    pii-tagged column named *_id or *_number of every dbt source), as
-    `id_value`: the record ids the identifier scan looks for by value,
-    whatever their format. -#}
+    pii-tagged column named *_id or *_number of every dbt source) that the
+    scan's patterns would not find, as `id_value`: the record ids the
+    identifier scan looks for by value, whatever their format. -#}
 {% macro raw_record_ids() -%}
+    {%- set patterns = identifier_patterns() -%}
     select cast(null as varchar) as id_value
     where false
     {%- for src in (graph.get('sources', {}) if graph is defined else {}).values() %}
     {%- for column in src.columns.values() %}
     {%- if 'pii' in (column.tags or []) and modules.re.search('_(id|number)$', column.name) %}
+    {%- set col = adapter.quote(column.name) %}
     union
-    select cast({{ adapter.quote(column.name) }} as varchar) as id_value
+    select distinct cast({{ col }} as varchar) as id_value
     from {{ source(src.source_name, src.name) }}
+    -- what the scan's patterns find anyway (most ids: student, person, party and staff ids, case numbers) is
+    -- left out here, so the set probed for every column is small
+    where not (
+        regexp_full_match(cast({{ col }} as varchar), '{{ patterns["ssn"] }}')
+        or regexp_full_match(cast({{ col }} as varchar), '{{ patterns["agency_id"] }}')
+        or regexp_matches(cast({{ col }} as varchar), '{{ patterns["case_number"] }}')
+    )
     {%- endif %}
     {%- endfor %}
     {%- endfor %}
