@@ -38,7 +38,7 @@ endif
 DBT := $(BIN)/dbt
 DATASHARE := $(BIN)/datashare
 
-.PHONY: help install run pipeline generate load build test pytest dbt-ci docs lint sources bench clean
+.PHONY: help install run pipeline generate load build test pytest dbt-ci docs bi-check lint sources bench clean
 
 help:
 	@echo "make run   [DROP=DIR] [WAREHOUSE=DIR]  install, (generate,) load, build, test, publish, summarize"
@@ -89,6 +89,16 @@ dbt-ci:
 	$(MAKE) --no-print-directory run WAREHOUSE=$(CI_WAREHOUSE) STUDENTS=3000 YEARS=2022-2024 \
 		DATASHARE_RESEARCH_KEY=demo-key-not-for-real-data
 	$(MAKE) --no-print-directory docs WAREHOUSE=$(CI_WAREHOUSE)
+	$(MAKE) --no-print-directory bi-check WAREHOUSE=$(CI_WAREHOUSE)
+
+# The published BI file opens in the oldest DuckDB 1.x client (what BI drivers bundle), in its own venv.
+BI_CLIENT_VENV := $(CURDIR)/build/duckdb-1.0
+BI_CLIENT_DUCKDB := duckdb==1.0.0
+bi-check:
+	@[ -x $(BI_CLIENT_VENV)/bin/python ] || $(PYTHON) -m venv $(BI_CLIENT_VENV)
+	@$(BI_CLIENT_VENV)/bin/python -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$(BI_CLIENT_DUCKDB:duckdb==%=%)')" 2>/dev/null \
+		|| $(BI_CLIENT_VENV)/bin/pip install --quiet --disable-pip-version-check $(BI_CLIENT_DUCKDB)
+	$(BI_CLIENT_VENV)/bin/python scripts/check_bi_client.py $(WAREHOUSE_ABS)/published
 
 # The dbt docs site (lineage, the conventions front page) of the built warehouse: $(WAREHOUSE)/dbt/target/index.html.
 docs: install
