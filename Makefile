@@ -38,7 +38,7 @@ endif
 DBT := $(BIN)/dbt
 DATASHARE := $(BIN)/datashare
 
-.PHONY: help install run pipeline generate load build test pytest dbt-ci docs bi-check lint sources bench clean
+.PHONY: help install run pipeline generate load build test pytest dbt-ci docs bi-check lint sources bench screenshot clean
 
 help:
 	@echo "make run   [DROP=DIR] [WAREHOUSE=DIR]  install, (generate,) load, build, test, publish, summarize"
@@ -108,6 +108,10 @@ docs: install
 lint:
 	$(DATASHARE) contract check
 	$(BIN)/sqlfluff lint models tests macros
+
+# The report rendered in headless Chromium, saved as a PNG beside it (needs: apt-get install -y chromium).
+screenshot:
+	scripts/screenshot_report.sh $(WAREHOUSE_ABS)/report/report.html
 
 # Rewrite the dbt source definitions from the extract contract.
 sources: install

@@ -33,7 +33,7 @@ trap 'rm -rf "$profile"' EXIT
 report_abs="$(cd "$(dirname "$report")" && pwd)/$(basename "$report")"
 out_abs="$(mkdir -p "$(dirname "$out")" && cd "$(dirname "$out")" && pwd)/$(basename "$out")"
 
-"$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
+"$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
     --user-data-dir="$profile" --window-size="${width},${height}" \
     --screenshot="$out_abs" "file://$report_abs" 2> "$profile/chromium.log" || {
