@@ -17,16 +17,13 @@ and every pair is rescored (inside the model's transaction).
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="append_new_columns")
-    import os
-    from pathlib import Path
-
     import pyarrow as pa
 
-    from datashare.linkage.score import (load_model, load_priors, predict_pairs, scoring_connection,
-                                         scoring_fingerprint)
+    from datashare.linkage.score import (load_model, load_priors, predict_pairs, saved_model_path,
+                                         scoring_connection, scoring_fingerprint)
     from datashare.paths import warehouse_dir
 
-    model_path = Path(os.environ.get("DATASHARE_LINKAGE_MODEL") or warehouse_dir() / "linkage" / "model.json")
+    model_path = saved_model_path(warehouse_dir())
     identities_rel = dbt.ref("int_linkage__identities")
     count, row_hash = identities_rel.query(
         "identities", "select count(*), cast(sum(cast(hash(identities) as hugeint)) as varchar) from identities"

@@ -144,7 +144,7 @@ def linkage_inputs_digest(database: Path, warehouse: Path) -> str | None:
 
     from datashare.contract import load_contract
     from datashare.linkage.review import DECISIONS_ENV
-    from datashare.linkage.train import MODEL_FILE, PRIORS_FILE
+    from datashare.linkage.score import saved_model_path, update_with_saved_model
 
     if not Path(database).exists():
         return None
@@ -164,11 +164,10 @@ def linkage_inputs_digest(database: Path, warehouse: Path) -> str | None:
                 sql = (f"select count(*), cast(sum(cast(hash(student_id) as hugeint)) as varchar) "
                        f"from (select distinct student_id from raw.{table.name})")
             digest.update(f"{table.name}:{con.execute(sql).fetchone()}".encode())
-    model = Path(os.environ.get("DATASHARE_LINKAGE_MODEL") or warehouse / "linkage" / MODEL_FILE)
+    update_with_saved_model(digest, saved_model_path(warehouse))
+    # Where int_linkage__review_decisions reads them (dbt runs with DATASHARE_WAREHOUSE = warehouse).
     decisions = Path(os.environ.get(DECISIONS_ENV) or warehouse / "linkage" / "review_decisions.csv")
-    for path in (model, model.parent / PRIORS_FILE, decisions):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes() if path.exists() else b"-")
+    digest.update(decisions.read_bytes() if decisions.exists() else b"-")
     return digest.hexdigest()
 
 
@@ -179,6 +178,7 @@ class BuildPlan:
     reason: str
     changed_tables: list[str] = field(default_factory=list)
     linkage_unchanged: bool = False  # the person index's inputs are as at the last build: it is kept
+    linkage_inputs: str | None = None  # their digest after this load, when the plan computed it
 
     def dbt_select(self) -> list[str]:
         # Everything downstream of the changed sources; unit tests check code, not data, and the code is
@@ -213,17 +213,21 @@ def plan_build(warehouse: Path, load_result, *, full_build: bool = False) -> Bui
     not_year_keyed = [t for t in changed if tables[t].agency != "ped" or tables[t].replace_key is None]
     if not_year_keyed:
         return BuildPlan(False, f"the drop changes {', '.join(not_year_keyed)} (not a PED year resubmission)")
-    unchanged = (state.get("linkage_inputs") is not None
-                 and state["linkage_inputs"] == linkage_inputs_digest(warehouse / DATABASE_FILE, warehouse))
+    digest = linkage_inputs_digest(warehouse / DATABASE_FILE, warehouse)
+    unchanged = digest is not None and state.get("linkage_inputs") == digest
     return BuildPlan(True, "PED resubmission" + (", identities unchanged" if unchanged else ""), changed,
-                     linkage_unchanged=unchanged)
+                     linkage_unchanged=unchanged, linkage_inputs=digest)
 
 
-def write_build_state(warehouse: Path) -> None:
-    """Record a successful build: the code it was built with and the inputs of its person index."""
+def write_build_state(warehouse: Path, linkage_inputs: str | None = None) -> None:
+    """Record a successful build: the code it was built with and the inputs of its person index.
+
+    `linkage_inputs`: their digest if already computed after this build's load (the build does not change
+    the raw tables it is computed from).
+    """
     (warehouse / BUILD_STATE_FILE).write_text(json.dumps({
         "code": code_fingerprint(),
-        "linkage_inputs": linkage_inputs_digest(warehouse / DATABASE_FILE, warehouse),
+        "linkage_inputs": linkage_inputs or linkage_inputs_digest(warehouse / DATABASE_FILE, warehouse),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }, indent=2), encoding="utf-8")
 
@@ -287,7 +291,7 @@ def run_pipeline(drop: Path, warehouse: Path, *, target: str = "dev", quiet: boo
             stage("train linkage", lambda: train_fn(database, warehouse / "linkage"))
         stage("dbt build",
               lambda: run_dbt(["build", *SECOND_BUILD, *dbt_quiet], warehouse, target=target, quiet=quiet))
-    write_build_state(warehouse)
+    write_build_state(warehouse, plan.linkage_inputs)
     publish_fn = _optional("datashare.publish", "publish")
     if publish_fn is not None:
         stage("publish", lambda: publish_fn(database, warehouse / PUBLISHED_DIR))

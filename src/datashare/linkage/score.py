@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -57,6 +58,26 @@ def scoring_connection(memory_limit: str = "2GB", threads: int = 2):
 SCORING_CODE = ("score.py", "settings.py", "features.py", "train.py")
 
 
+MODEL_ENV = "DATASHARE_LINKAGE_MODEL"  # overrides where the saved model is read from
+
+
+def saved_model_path(warehouse: Path) -> Path:
+    """The saved linkage model that scores the warehouse: $DATASHARE_LINKAGE_MODEL or <warehouse>/linkage/model.json."""
+    from datashare.linkage.train import MODEL_FILE
+
+    return Path(os.environ.get(MODEL_ENV) or Path(warehouse) / "linkage" / MODEL_FILE)
+
+
+def update_with_saved_model(digest, model_path: Path) -> None:
+    """Feed the saved model and its priors (their bytes, or a marker when absent) into a hash."""
+    from datashare.linkage.train import PRIORS_FILE
+
+    model_path = Path(model_path)
+    for path in (model_path, model_path.parent / PRIORS_FILE):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"-")
+
+
 def scoring_fingerprint(identities_digest: str, model_path: Path) -> str:
     """What the scored pairs are a function of, as one sha256.
 
@@ -66,13 +87,8 @@ def scoring_fingerprint(identities_digest: str, model_path: Path) -> str:
     fingerprint equals the stored one keeps the stored pairs (a PED
     resubmission that changes no identity does not re-link).
     """
-    from datashare.linkage.train import PRIORS_FILE
-
     digest = hashlib.sha256(identities_digest.encode())
-    model_path = Path(model_path)
-    for path in (model_path, model_path.parent / PRIORS_FILE):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes() if path.exists() else b"-")
+    update_with_saved_model(digest, model_path)
     here = Path(__file__).parent
     for name in SCORING_CODE:
         digest.update(name.encode())
