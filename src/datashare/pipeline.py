@@ -143,7 +143,7 @@ def linkage_inputs_digest(database: Path, warehouse: Path) -> str | None:
     import duckdb
 
     from datashare.contract import load_contract
-    from datashare.linkage.review import DECISIONS_ENV
+    from datashare.linkage.review import build_decisions_path
     from datashare.linkage.score import saved_model_path, update_with_saved_model
 
     if not Path(database).exists():
@@ -165,8 +165,7 @@ def linkage_inputs_digest(database: Path, warehouse: Path) -> str | None:
                        f"from (select distinct student_id from raw.{table.name})")
             digest.update(f"{table.name}:{con.execute(sql).fetchone()}".encode())
     update_with_saved_model(digest, saved_model_path(warehouse))
-    # Where int_linkage__review_decisions reads them (dbt runs with DATASHARE_WAREHOUSE = warehouse).
-    decisions = Path(os.environ.get(DECISIONS_ENV) or warehouse / "linkage" / "review_decisions.csv")
+    decisions = build_decisions_path(warehouse)  # what int_linkage__review_decisions reads
     digest.update(decisions.read_bytes() if decisions.exists() else b"-")
     return digest.hexdigest()
 

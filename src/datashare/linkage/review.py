@@ -31,12 +31,18 @@ KEY_PATTERN = re.compile(r"^(CYFD|PED|AOC):\S+$")
 
 
 def decisions_path(warehouse: Path | None = None) -> Path:
+    """The decisions file: of an explicitly given warehouse, else the one a build reads."""
     from datashare.paths import warehouse_dir
 
-    env = os.environ.get(DECISIONS_ENV)
-    if env and warehouse is None:
-        return Path(env)
+    if warehouse is None:
+        return build_decisions_path(warehouse_dir())
     return warehouse_dir(warehouse) / "linkage" / "review_decisions.csv"
+
+
+def build_decisions_path(warehouse: Path) -> Path:
+    """The decisions file a build of `warehouse` reads: $DATASHARE_REVIEW_DECISIONS, else the warehouse's own."""
+    env = os.environ.get(DECISIONS_ENV)
+    return Path(env) if env else Path(warehouse) / "linkage" / "review_decisions.csv"
 
 
 def decisions_sql(path: Path) -> str:
